@@ -1,0 +1,145 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import {
+  AgentService,
+  ExecuteRequestSchema,
+  StreamRequestSchema,
+  type ExecuteResponse,
+  type HealthResponse,
+  type StreamResponse,
+} from "../gen/agent/v1/agent_service_pb.js";
+import { toAgentServiceError } from "./agent-error.js";
+
+/** Header values in any form `new Headers()` accepts. */
+export type HeaderValues = ConstructorParameters<typeof Headers>[0];
+
+/** Wire protocols the service speaks on one port. */
+export type AgentProtocol = "connect" | "grpc" | "grpc-web";
+
+/** Options for {@link createAgentClient}. */
+export interface AgentClientOptions {
+  /** Base URL of the service, such as `http://127.0.0.1:8080`. Required unless `transport` is given. */
+  readonly baseUrl?: string;
+  /** Wire protocol. Default `connect`. */
+  readonly protocol?: AgentProtocol;
+  /** HTTP version; gRPC always uses 2. Default `2`. */
+  readonly httpVersion?: "1.1" | "2";
+  /** Headers sent with every call, such as `authorization`. Default none. */
+  readonly headers?: HeaderValues;
+  /** Deadline of every call in milliseconds, unless a call sets its own. Default none. */
+  readonly timeoutMs?: number;
+  /** Extra interceptors, outermost first. Default none. */
+  readonly interceptors?: readonly Interceptor[];
+  /** A ready transport; replaces `baseUrl`, `protocol` and `httpVersion`. */
+  readonly transport?: Transport;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  /** Deadline of this call in milliseconds; the server stops the run when it passes. */
+  readonly timeoutMs?: number;
+  /** Aborting it cancels the call, and the server stops the run at once. */
+  readonly signal?: AbortSignal;
+  /** Headers for this call, added to the client's. */
+  readonly headers?: HeaderValues;
+  /** Upper bound on model turns; at most the server's cap. Default the server's. */
+  readonly maxIterations?: number;
+  /** Upper bound on the run's time in milliseconds; at most the server's cap. Default the server's. */
+  readonly maxExecutionTimeMs?: number;
+}
+
+/** Options of a health call. */
+export type HealthOptions = Pick<RunOptions, "timeoutMs" | "signal" | "headers">;
+
+/** A typed client of the agent service. Errors are {@link AgentServiceError}s. */
+export interface AgentClient {
+  /** Runs the agent and returns the summary of the run. */
+  execute(input: string, options?: RunOptions): Promise<ExecuteResponse>;
+  /** Runs the agent and yields its events as they happen; the last is `runCompleted`. */
+  stream(input: string, options?: RunOptions): AsyncIterable<StreamResponse>;
+  /** The service's health and its models. */
+  health(options?: HealthOptions): Promise<HealthResponse>;
+  /** Closes the client's HTTP/2 connection, if it opened one. */
+  close(): void;
+}
+
+/** Creates a client of the agent service over Connect, gRPC or gRPC-Web. */
+export function createAgentClient(options: AgentClientOptions): AgentClient {
+  const { transport, sessionManager } = resolveTransport(options);
+  const client: Client<typeof AgentService> = createClient(AgentService, transport);
+  const callOptions = (run: RunOptions | undefined) => ({
+    timeoutMs: run?.timeoutMs ?? options.timeoutMs,
+    signal: run?.signal,
+    headers: mergeHeaders(options.headers, run?.headers),
+  });
+  const runFields = (input: string, run: RunOptions | undefined) => ({
+    input,
+    maxIterations: run?.maxIterations ?? 0,
+    maxExecutionTime: run?.maxExecutionTimeMs === undefined ? undefined : durationFromMs(run.maxExecutionTimeMs),
+  });
+
+  return {
+    async execute(input, run) {
+      try {
+        return await client.execute(create(ExecuteRequestSchema, runFields(input, run)), callOptions(run));
+      } catch (err) {
+        throw toAgentServiceError(err);
+      }
+    },
+    async *stream(input, run) {
+      try {
+        yield* client.stream(create(StreamRequestSchema, runFields(input, run)), callOptions(run));
+      } catch (err) {
+        throw toAgentServiceError(err);
+      }
+    },
+    async health(call) {
+      try {
+        return await client.health({}, callOptions(call));
+      } catch (err) {
+        throw toAgentServiceError(err);
+      }
+    },
+    close() {
+      sessionManager?.abort();
+    },
+  };
+}
+
+function resolveTransport(options: AgentClientOptions): { transport: Transport; sessionManager?: Http2SessionManager } {
+  if (options.transport !== undefined) {
+    return { transport: options.transport };
+  }
+  if (options.baseUrl === undefined) {
+    throw new Error("createAgentClient: set baseUrl (such as http://127.0.0.1:8080) or transport");
+  }
+  const protocol = options.protocol ?? "connect";
+  const interceptors = [...(options.interceptors ?? [])];
+  const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
+  if (httpVersion === "1.1") {
+    const common = { baseUrl: options.baseUrl, httpVersion, interceptors } as const;
+    return { transport: protocol === "grpc-web" ? createGrpcWebTransport(common) : createConnectTransport(common) };
+  }
+  const sessionManager = new Http2SessionManager(options.baseUrl);
+  const common = { baseUrl: options.baseUrl, httpVersion, interceptors, sessionManager } as const;
+  const transport =
+    protocol === "grpc"
+      ? createGrpcTransport(common)
+      : protocol === "grpc-web"
+        ? createGrpcWebTransport(common)
+        : createConnectTransport(common);
+  return { transport, sessionManager };
+}
+
+function mergeHeaders(base: HeaderValues | undefined, extra: HeaderValues | undefined): Headers {
+  const headers = new Headers(base);
+  new Headers(extra).forEach((value, key) => headers.set(key, value));
+  return headers;
+}

@@ -1,0 +1,293 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import type { StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
+import { StopReason, ToolCallStatus } from "../../gen/agent/v1/run_pb.js";
+import type { ModelGateway, ModelTurn, ModelTurnEvent, ModelTurnRequest, RequestedToolCall } from "../model/model-gateway.js";
+import { createPromptVersion } from "../prompts/prompt-version.js";
+import { createAgentExecutor, type RunRequest } from "./agent-executor.js";
+import { applyRunEvent, createRunSummary } from "./run-summary.js";
+import { createBuiltinTools, createToolRegistry, createToolRunner, defineTool, type AgentTool } from "./tools/index.js";
+
+type Script = (request: ModelTurnRequest) => AsyncIterable<ModelTurnEvent> | ModelTurnEvent[];
+
+/** A gateway that plays one script entry per model turn and records the requests. */
+function scriptedGateway(script: Script[]): ModelGateway & { requests: ModelTurnRequest[] } {
+  const requests: ModelTurnRequest[] = [];
+  return {
+    modelNames: ["fake-primary", "fake-fallback"],
+    requests,
+    async *streamTurn(request) {
+      requests.push({ ...request, messages: [...request.messages] });
+      const next = script[Math.min(requests.length - 1, script.length - 1)];
+      if (next === undefined) {
+        throw new Error("script is empty");
+      }
+      yield* next(request);
+    },
+  };
+}
+
+function turn(fields: Partial<ModelTurn>): ModelTurn {
+  return {
+    model: "fake-primary",
+    position: 0,
+    attempt: 1,
+    text: "",
+    toolCalls: [],
+    usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+    costUsd: 0.001,
+    finishReason: fields.toolCalls?.length ? "tool_calls" : "stop",
+    durationMs: 3,
+    ...fields,
+  };
+}
+
+const answer = (text: string): Script => () => [
+  ...text.split(" ").map((word, i) => ({ type: "delta" as const, text: i === 0 ? word : ` ${word}` })),
+  { type: "completed" as const, turn: turn({ text }) },
+];
+const callTools = (...toolCalls: RequestedToolCall[]): Script => () => [
+  { type: "completed" as const, turn: turn({ toolCalls }) },
+];
+const calculator = (id: string, args: string): RequestedToolCall => ({ id, name: "calculator", arguments: args });
+
+function executorWith(gateway: ModelGateway, extraTools: AgentTool[] = [], toolTimeoutMs = 1_000) {
+  const registry = createToolRegistry([...createBuiltinTools(), ...extraTools]);
+  let ids = 0;
+  return createAgentExecutor({
+    gateway,
+    tools: registry,
+    toolRunner: createToolRunner({ registry, defaultTimeoutMs: toolTimeoutMs }),
+    prompt: createPromptVersion("test", "You are a test."),
+    newRunId: () => `run-${++ids}`,
+  });
+}
+
+const request = (fields: Partial<RunRequest> = {}): RunRequest => ({
+  input: "What is 17 * 23?",
+  maxIterations: 5,
+  maxExecutionTimeMs: 10_000,
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  ...fields,
+});
+
+async function collect(events: AsyncIterable<StreamResponse>): Promise<StreamResponse[]> {
+  const all: StreamResponse[] = [];
+  for await (const event of events) {
+    all.push(event);
+  }
+  return all;
+}
+
+const cases = (events: StreamResponse[]) => events.map((e) => e.event.case);
+const completed = (events: StreamResponse[]) => {
+  const last = events.at(-1)?.event;
+  if (last?.case !== "runCompleted" || last.value.result === undefined) {
+    throw new Error(`the run did not complete: ${String(last?.case)}`);
+  }
+  return last.value.result;
+};
+
+/** A promise with its resolver (Promise.withResolvers needs Node 22). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("agent executor", () => {
+  it("calls a tool, feeds the result back and ends with the final answer", async () => {
+    const gateway = scriptedGateway([callTools(calculator("c1", '{"expression":"17 * 23"}')), answer("It is 391.")]);
+    const events = await collect(executorWith(gateway).run(request(), new AbortController().signal));
+
+    expect(cases(events)).toEqual([
+      "runStarted",
+      "modelCallFinished",
+      "toolCallStarted",
+      "toolCallFinished",
+      "textDelta",
+      "textDelta",
+      "textDelta",
+      "modelCallFinished",
+      "runCompleted",
+    ]);
+    const result = completed(events);
+    expect(result.output).toBe("It is 391.");
+    expect(result.stopReason).toBe(StopReason.FINAL_ANSWER);
+    expect(result.iterations).toBe(2);
+    expect(result.usage).toMatchObject({ inputTokens: 20, outputTokens: 10, totalTokens: 30 });
+    const toolStep = result.steps.find((s) => s.kind.case === "toolCall");
+    expect(toolStep?.kind.value).toMatchObject({ name: "calculator", status: ToolCallStatus.OK, result: "391" });
+    // The second model turn saw the tool's answer.
+    const toolMessage = gateway.requests[1]?.messages.at(-1);
+    expect(toolMessage?.content).toBe("391");
+  });
+
+  it("builds the summary as the fold of the events it streamed", async () => {
+    const gateway = scriptedGateway([callTools(calculator("c1", '{"expression":"2 ^ 10"}')), answer("1024")]);
+    const events = await collect(executorWith(gateway).run(request(), new AbortController().signal));
+    const folded = createRunSummary();
+    for (const event of events.slice(0, -1)) {
+      applyRunEvent(folded, event);
+    }
+    const result = completed(events);
+    expect(folded.steps).toEqual(result.steps);
+    expect(folded.usage).toEqual(result.usage);
+    expect(folded.runId).toBe(result.runId);
+    expect(folded.costUsd).toBeCloseTo(result.costUsd);
+  });
+
+  it("stops with MAX_ITERATIONS when the model never answers", async () => {
+    const gateway = scriptedGateway([callTools(calculator("c", '{"expression":"1 + 1"}'))]);
+    const events = await collect(executorWith(gateway).run(request({ maxIterations: 3 }), new AbortController().signal));
+    const result = completed(events);
+    expect(result.stopReason).toBe(StopReason.MAX_ITERATIONS);
+    expect(result.iterations).toBe(3);
+    expect(result.output).toBe("");
+    expect(gateway.requests).toHaveLength(3);
+  });
+
+  it("feeds invalid tool arguments back to the model instead of failing the run", async () => {
+    const gateway = scriptedGateway([
+      callTools(calculator("bad-json", '{"expression": 17 *'), calculator("bad-schema", '{"expr":"1"}')),
+      callTools(calculator("good", '{"expression":"17 * 23"}')),
+      answer("391"),
+    ]);
+    const events = await collect(executorWith(gateway).run(request(), new AbortController().signal));
+    const result = completed(events);
+    expect(result.stopReason).toBe(StopReason.FINAL_ANSWER);
+    const statuses = result.steps.flatMap((s) => (s.kind.case === "toolCall" ? [s.kind.value.status] : []));
+    expect(statuses).toEqual([
+      ToolCallStatus.INVALID_ARGUMENTS,
+      ToolCallStatus.INVALID_ARGUMENTS,
+      ToolCallStatus.OK,
+    ]);
+    const feedback = gateway.requests[1]?.messages.slice(-2).map((m) => String(m.content));
+    expect(feedback?.[0]).toMatch(/^Error/);
+    expect(feedback?.[1]).toMatch(/expression/);
+  });
+
+  it("feeds an unknown tool and an empty reply back as malformed output", async () => {
+    const gateway = scriptedGateway([
+      callTools({ id: "x", name: "does_not_exist", arguments: "{}" }),
+      () => [{ type: "completed", turn: turn({ text: "" }) }],
+      answer("done"),
+    ]);
+    const events = await collect(executorWith(gateway).run(request(), new AbortController().signal));
+    const result = completed(events);
+    expect(result.output).toBe("done");
+    const unknown = result.steps.find((s) => s.kind.case === "toolCall")?.kind.value;
+    expect(unknown).toMatchObject({ status: ToolCallStatus.UNKNOWN_TOOL });
+    expect(String(gateway.requests[2]?.messages.at(-1)?.content)).toMatch(/empty/);
+  });
+
+  it("runs the tool calls of one turn concurrently", async () => {
+    const release = deferred();
+    const started: string[] = [];
+    const slow = defineTool({
+      name: "slow",
+      description: "waits",
+      schema: z.object({ id: z.string() }),
+      async invoke({ id }) {
+        started.push(id);
+        if (id === "a") {
+          await release.promise;
+          // Let "b"'s outcome settle first, so the order below is deterministic.
+          await new Promise((resolve) => setImmediate(resolve));
+        } else {
+          release.resolve();
+        }
+        return id;
+      },
+    });
+    const gateway = scriptedGateway([
+      callTools({ id: "a", name: "slow", arguments: '{"id":"a"}' }, { id: "b", name: "slow", arguments: '{"id":"b"}' }),
+      answer("ok"),
+    ]);
+    const events = await collect(executorWith(gateway, [slow]).run(request(), new AbortController().signal));
+    // "a" can only finish because "b" ran while "a" was still waiting; "b" is reported first.
+    const finished = events.flatMap((e) => (e.event.case === "toolCallFinished" ? [e.event.value.call?.callId] : []));
+    expect(finished).toEqual(["b", "a"]);
+    // The tool messages keep the order of the calls.
+    expect(gateway.requests[1]?.messages.slice(-2).map((m) => m.content)).toEqual(["a", "b"]);
+  });
+
+  it("stops with TIME_LIMIT when the run's time is up", async () => {
+    vi.useFakeTimers();
+    const hung: Script = (req) => ({
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          new Promise<IteratorResult<ModelTurnEvent>>((_, reject) =>
+            req.signal.addEventListener("abort", () => reject(req.signal.reason)),
+          ),
+      }),
+    });
+    const gateway = scriptedGateway([hung]);
+    const run = collect(executorWith(gateway).run(request({ maxExecutionTimeMs: 5_000 }), new AbortController().signal));
+    await vi.advanceTimersByTimeAsync(5_000);
+    const result = completed(await run);
+    expect(result.stopReason).toBe(StopReason.TIME_LIMIT);
+    expect(gateway.requests[0]?.signal.aborted).toBe(true);
+  });
+
+  it("stops at once when the caller aborts, and starts no tool after", async () => {
+    const caller = new AbortController();
+    const toolStarts: string[] = [];
+    const probe = defineTool({
+      name: "probe",
+      description: "records that it ran",
+      schema: z.object({}),
+      async invoke() {
+        toolStarts.push("probe");
+        return "ok";
+      },
+    });
+    const modelSawAbort = deferred();
+    const slowTurn: Script = (req) => ({
+      async *[Symbol.asyncIterator]() {
+        yield { type: "delta", text: "thinking" };
+        // The consumer aborts while this turn is suspended at the yield above.
+        if (req.signal.aborted) {
+          modelSawAbort.resolve();
+          throw req.signal.reason;
+        }
+        yield { type: "completed", turn: turn({ toolCalls: [{ id: "p", name: "probe", arguments: "{}" }] }) };
+      },
+    });
+    const events: StreamResponse[] = [];
+    const run = (async () => {
+      for await (const event of executorWith(scriptedGateway([slowTurn]), [probe]).run(request(), caller.signal)) {
+        events.push(event);
+        if (event.event.case === "textDelta") {
+          caller.abort(new Error("caller went away"));
+        }
+      }
+    })();
+    await expect(run).rejects.toThrow("caller went away");
+    await modelSawAbort.promise;
+    expect(toolStarts).toEqual([]);
+    expect(cases(events)).not.toContain("toolCallStarted");
+    expect(cases(events)).not.toContain("runCompleted");
+  });
+
+  it("emits the restart marker the gateway reports, and the summary keeps only finished turns", async () => {
+    const gateway = scriptedGateway([
+      () => [
+        { type: "delta", text: "partial ans" },
+        { type: "restart", failedModel: "fake-primary", nextModel: "fake-fallback", reason: "connection failed" },
+        { type: "delta", text: "full answer" },
+        { type: "completed", turn: turn({ text: "full answer", model: "fake-fallback", position: 1 }) },
+      ],
+    ]);
+    const events = await collect(executorWith(gateway).run(request(), new AbortController().signal));
+    expect(cases(events)).toEqual(["runStarted", "textDelta", "stepRestarted", "textDelta", "modelCallFinished", "runCompleted"]);
+    const result = completed(events);
+    expect(result.output).toBe("full answer");
+    expect(result.fallbackUsed).toBe(true);
+    expect(result.model).toBe("fake-fallback");
+  });
+});

@@ -1,0 +1,229 @@
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { randomUUID } from "node:crypto";
+import { StreamResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
+import {
+  ModelCallSchema,
+  StopReason,
+  ToolCallSchema,
+  ToolCallStatus,
+  UsageSchema,
+  type ToolCall,
+} from "../../gen/agent/v1/run_pb.js";
+import type { ModelGateway, ModelTurn, RequestedToolCall } from "../model/model-gateway.js";
+import type { PromptVersion } from "../prompts/prompt-version.js";
+import { createRunBudget, isRunTimeLimitError } from "./run-budget.js";
+import { applyRunEvent, createRunSummary } from "./run-summary.js";
+import type { ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
+
+/** Dependencies of {@link createAgentExecutor}. */
+export interface AgentExecutorOptions {
+  /** The one way to call models. */
+  readonly gateway: ModelGateway;
+  /** Tools offered to the model. */
+  readonly tools: ToolRegistry;
+  /** Runs tool calls: validation, timeouts, errors as messages. */
+  readonly toolRunner: ToolRunner;
+  /** The system prompt of every run. */
+  readonly prompt: PromptVersion;
+  /** Monotonic clock in milliseconds. Default `performance.now`. */
+  readonly clock?: () => number;
+  /** Creates run ids. Default `crypto.randomUUID`. */
+  readonly newRunId?: () => string;
+}
+
+/** One run, with its limits already resolved against the server's caps. */
+export interface RunRequest {
+  readonly input: string;
+  readonly maxIterations: number;
+  readonly maxExecutionTimeMs: number;
+  /** W3C trace id of the run's trace. */
+  readonly traceId: string;
+}
+
+/** Runs agents as streams of events. */
+export interface AgentExecutor {
+  /**
+   * Runs the agent loop and yields every event, ending with `runCompleted`.
+   * Aborting `signal` stops every model call and tool at once and makes the
+   * generator throw the signal's reason.
+   */
+  run(request: RunRequest, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined>;
+}
+
+/** Creates the agent executor: model turn, tool calls, repeat, within limits. */
+export function createAgentExecutor(options: AgentExecutorOptions): AgentExecutor {
+  const clock = options.clock ?? (() => performance.now());
+  const newRunId = options.newRunId ?? randomUUID;
+  const { gateway, tools, toolRunner, prompt } = options;
+  const primaryModel = gateway.modelNames[0] ?? "";
+
+  async function* run(request: RunRequest, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
+    signal.throwIfAborted();
+    const started = clock();
+    const summary = createRunSummary();
+    // Every event goes through the same fold that builds the final summary.
+    const emit = (event: MessageInitShape<typeof StreamResponseSchema>["event"]): StreamResponse => {
+      const message = create(StreamResponseSchema, { event });
+      applyRunEvent(summary, message);
+      return message;
+    };
+
+    yield emit({
+      case: "runStarted",
+      value: {
+        runId: newRunId(),
+        traceId: request.traceId,
+        model: primaryModel,
+        promptVersion: prompt.id,
+        maxIterations: request.maxIterations,
+        maxExecutionTime: durationFromMs(request.maxExecutionTimeMs),
+      },
+    });
+
+    const budget = createRunBudget(signal, request.maxExecutionTimeMs);
+    const messages: BaseMessage[] = [new SystemMessage(prompt.system), new HumanMessage(request.input)];
+    let stopReason = StopReason.MAX_ITERATIONS;
+    let output = "";
+    try {
+      for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
+        let turn: ModelTurn | undefined;
+        for await (const event of gateway.streamTurn({ messages, tools: tools.definitions(), signal: budget.signal })) {
+          switch (event.type) {
+            case "delta":
+              yield emit({ case: "textDelta", value: { iteration, text: event.text } });
+              break;
+            case "restart":
+              yield emit({
+                case: "stepRestarted",
+                value: { iteration, failedModel: event.failedModel, nextModel: event.nextModel, reason: event.reason },
+              });
+              break;
+            case "completed":
+              turn = event.turn;
+              break;
+          }
+        }
+        if (turn === undefined) {
+          throw new Error("the model gateway ended a turn without completing it");
+        }
+        yield emit({ case: "modelCallFinished", value: { iteration, call: modelCallOf(turn) } });
+
+        if (turn.toolCalls.length === 0) {
+          if (turn.text.trim() !== "") {
+            stopReason = StopReason.FINAL_ANSWER;
+            output = turn.text;
+            break;
+          }
+          // An empty turn is malformed output: tell the model instead of failing the run.
+          messages.push(new AIMessage(""));
+          messages.push(new HumanMessage("Error: your reply was empty. Answer the task, or call one of the tools."));
+          continue;
+        }
+
+        messages.push(assistantMessageOf(turn));
+        for (const call of turn.toolCalls) {
+          yield emit({
+            case: "toolCallStarted",
+            value: { iteration, callId: call.id, name: call.name, arguments: call.arguments },
+          });
+        }
+        // Calls of one turn run concurrently; each is reported as it finishes.
+        const pending = new Map(
+          turn.toolCalls.map((call) => [
+            call.id,
+            toolRunner.run(call, budget.signal).then((outcome) => ({ call, outcome })),
+          ]),
+        );
+        const results = new Map<string, ToolCall>();
+        while (pending.size > 0) {
+          const { call, outcome } = await Promise.race(pending.values());
+          pending.delete(call.id);
+          const record = toolCallOf(call, outcome);
+          results.set(call.id, record);
+          yield emit({ case: "toolCallFinished", value: { iteration, call: record } });
+        }
+        for (const call of turn.toolCalls) {
+          const record = results.get(call.id);
+          messages.push(new ToolMessage({ content: record?.result ?? "", tool_call_id: call.id, name: call.name }));
+        }
+      }
+    } catch (err) {
+      // The run's own time limit ends the run with what it has; the caller's
+      // cancellation or deadline, and real failures, propagate.
+      if (!isRunTimeLimitError(budget.signal.reason) || signal.aborted) {
+        throw err;
+      }
+      stopReason = StopReason.TIME_LIMIT;
+    } finally {
+      budget.dispose();
+    }
+
+    summary.stopReason = stopReason;
+    summary.output = output;
+    summary.duration = durationFromMs(Math.round(clock() - started));
+    yield create(StreamResponseSchema, { event: { case: "runCompleted", value: { result: summary } } });
+  }
+
+  return { run };
+}
+
+function modelCallOf(turn: ModelTurn) {
+  return create(ModelCallSchema, {
+    model: turn.model,
+    text: turn.text,
+    toolCallIds: turn.toolCalls.map((c) => c.id),
+    usage: create(UsageSchema, turn.usage),
+    attempt: turn.attempt,
+    fallback: turn.position > 0,
+    finishReason: turn.finishReason,
+    duration: durationFromMs(Math.round(turn.durationMs)),
+    cached: false,
+    costUsd: turn.costUsd,
+  });
+}
+
+const statusOfError: Record<Extract<ToolCallOutcome, { status: "error" }>["reason"], ToolCallStatus> = {
+  unknown_tool: ToolCallStatus.UNKNOWN_TOOL,
+  invalid_arguments: ToolCallStatus.INVALID_ARGUMENTS,
+  timeout: ToolCallStatus.TIMEOUT,
+  failed: ToolCallStatus.FAILED,
+};
+
+function toolCallOf(call: RequestedToolCall, outcome: ToolCallOutcome): ToolCall {
+  return create(ToolCallSchema, {
+    callId: call.id,
+    name: call.name,
+    arguments: call.arguments,
+    status: outcome.status === "ok" ? ToolCallStatus.OK : statusOfError[outcome.reason],
+    result: outcome.status === "ok" ? outcome.result : outcome.message,
+    duration: durationFromMs(Math.round(outcome.durationMs)),
+  });
+}
+
+/**
+ * The assistant turn as the model will see it next time. Arguments that are
+ * not a JSON object become `{}` here; the tool's error message quotes what the
+ * model actually sent, so nothing is hidden from it.
+ */
+function assistantMessageOf(turn: ModelTurn): AIMessage {
+  return new AIMessage({
+    content: turn.text,
+    tool_calls: turn.toolCalls.map((call) => ({
+      id: call.id,
+      name: call.name,
+      args: parseArguments(call.arguments),
+      type: "tool_call" as const,
+    })),
+  });
+}
+
+function parseArguments(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,55 @@
+import { create } from "@bufbuild/protobuf";
+import { ExecuteResponseSchema, type ExecuteResponse, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
+import { StepSchema, UsageSchema } from "../../gen/agent/v1/run_pb.js";
+
+/** An empty run summary, to fold events into with {@link applyRunEvent}. */
+export function createRunSummary(): ExecuteResponse {
+  return create(ExecuteResponseSchema, { usage: create(UsageSchema) });
+}
+
+/**
+ * Folds one stream event into a run summary. The executor builds the summary
+ * of `run_completed` with this fold, so the summary is by construction what
+ * the events before it say: a consumer of Stream can rebuild it the same way.
+ *
+ * Only model turns that finished count: text deltas of a restarted step are
+ * void and never reach the summary.
+ */
+export function applyRunEvent(summary: ExecuteResponse, event: StreamResponse): void {
+  const e = event.event;
+  switch (e.case) {
+    case "runStarted":
+      summary.runId = e.value.runId;
+      summary.traceId = e.value.traceId;
+      summary.model = e.value.model;
+      summary.promptVersion = e.value.promptVersion;
+      return;
+    case "modelCallFinished": {
+      const call = e.value.call;
+      if (call === undefined) {
+        return;
+      }
+      summary.steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "modelCall", value: call } }));
+      summary.iterations = Math.max(summary.iterations, e.value.iteration);
+      summary.model = call.model;
+      summary.fallbackUsed ||= call.fallback;
+      summary.costUsd += call.costUsd;
+      const usage = (summary.usage ??= create(UsageSchema));
+      usage.inputTokens += call.usage?.inputTokens ?? 0;
+      usage.outputTokens += call.usage?.outputTokens ?? 0;
+      usage.totalTokens += call.usage?.totalTokens ?? 0;
+      return;
+    }
+    case "toolCallFinished":
+      if (e.value.call !== undefined) {
+        summary.steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "toolCall", value: e.value.call } }));
+      }
+      return;
+    case "textDelta":
+    case "toolCallStarted":
+    case "stepRestarted":
+    case "runCompleted":
+    case undefined:
+      return;
+  }
+}

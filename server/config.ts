@@ -1,0 +1,146 @@
+import { z } from "zod";
+
+/**
+ * The service's configuration, parsed once at start-up from the environment.
+ * Every field is documented in the README's configuration table.
+ */
+export interface Config {
+  /** Interface to listen on. `HOST`, default `127.0.0.1`. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one. `PORT`, default 8080. */
+  readonly port: number;
+  /**
+   * Base URL of an OpenAI-compatible API, such as `https://api.openai.com/v1`.
+   * `OPENAI_BASE_URL`; when unset, the built-in simulator starts in-process.
+   */
+  readonly openaiBaseUrl: string | undefined;
+  /** API key sent to the provider. `OPENAI_API_KEY`. Never logged. */
+  readonly openaiApiKey: string | undefined;
+  /** Models in fallback order, primary first. `AGENT_MODELS`. */
+  readonly models: readonly string[];
+  /** Per model call timeout. `AGENT_MODEL_TIMEOUT_MS`, default 30,000. */
+  readonly modelTimeoutMs: number;
+  /** Model turns per run when the caller sets none. `AGENT_MAX_ITERATIONS`, default 8. */
+  readonly maxIterations: number;
+  /** Highest `max_iterations` a caller may ask for. `AGENT_MAX_ITERATIONS_CAP`, default 25. */
+  readonly maxIterationsCap: number;
+  /** Run time limit when the caller sets none. `AGENT_MAX_EXECUTION_TIME_MS`, default 60,000. */
+  readonly maxExecutionTimeMs: number;
+  /** Highest `max_execution_time` a caller may ask for. `AGENT_MAX_EXECUTION_TIME_CAP_MS`, default 300,000. */
+  readonly maxExecutionTimeCapMs: number;
+  /** Longest accepted `input`, in characters. `AGENT_MAX_INPUT_CHARS`, default 32,768. */
+  readonly maxInputChars: number;
+  /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
+  readonly toolTimeoutMs: number;
+  /** Time in-flight runs get to finish on SIGTERM/SIGINT. `SHUTDOWN_GRACE_MS`, default 10,000. */
+  readonly shutdownGraceMs: number;
+  /** pino log level. `LOG_LEVEL`, default `info`. */
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Faults for the built-in simulator, as JSON (see README). `SIMULATOR_FAULTS`. */
+  readonly simulatorFaults: string | undefined;
+}
+
+/** Models the built-in simulator serves; the defaults when no provider is set. */
+export const simulatorModels = ["sim-small", "sim-large"] as const;
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const environmentSchema = z.object({
+  HOST: z.string().trim().min(1, "must not be empty").default("127.0.0.1"),
+  PORT: integer(0, 65535).default(8080),
+  OPENAI_BASE_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://api.openai.com/v1" })
+      .optional(),
+  ),
+  OPENAI_API_KEY: optionalText,
+  AGENT_MODELS: optionalText.pipe(
+    z
+      .string()
+      .transform((v) => v.split(",").map((m) => m.trim()))
+      .refine((ms) => ms.every((m) => m !== ""), "must be a comma-separated list of model names, primary first")
+      .refine((ms) => new Set(ms).size === ms.length, "must not name a model twice")
+      .optional(),
+  ),
+  AGENT_MODEL_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  AGENT_MAX_ITERATIONS: integer(1, 1_000).default(8),
+  AGENT_MAX_ITERATIONS_CAP: integer(1, 1_000).default(25),
+  AGENT_MAX_EXECUTION_TIME_MS: integer(100, 3_600_000).default(60_000),
+  AGENT_MAX_EXECUTION_TIME_CAP_MS: integer(100, 3_600_000).default(300_000),
+  AGENT_MAX_INPUT_CHARS: integer(1, 1_000_000).default(32_768),
+  AGENT_TOOL_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SIMULATOR_FAULTS: optionalText,
+});
+
+/** A configuration value that cannot be used; the message names the variable and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** True when `err` is a {@link ConfigError}. */
+export function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof ConfigError;
+}
+
+/**
+ * Parses the configuration from environment variables. Empty values count as
+ * unset. Throws a {@link ConfigError} listing every bad variable at once.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.AGENT_MAX_ITERATIONS > e.AGENT_MAX_ITERATIONS_CAP) {
+    problems.push(`AGENT_MAX_ITERATIONS: must not exceed AGENT_MAX_ITERATIONS_CAP (${e.AGENT_MAX_ITERATIONS_CAP})`);
+  }
+  if (e.AGENT_MAX_EXECUTION_TIME_MS > e.AGENT_MAX_EXECUTION_TIME_CAP_MS) {
+    problems.push(
+      `AGENT_MAX_EXECUTION_TIME_MS: must not exceed AGENT_MAX_EXECUTION_TIME_CAP_MS (${e.AGENT_MAX_EXECUTION_TIME_CAP_MS})`,
+    );
+  }
+  if (e.OPENAI_BASE_URL !== undefined && e.AGENT_MODELS === undefined) {
+    problems.push("AGENT_MODELS: must be set when OPENAI_BASE_URL is set (for example gpt-4o-mini,gpt-4o)");
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    openaiApiKey: e.OPENAI_API_KEY,
+    models: Object.freeze([...(e.AGENT_MODELS ?? simulatorModels)]),
+    modelTimeoutMs: e.AGENT_MODEL_TIMEOUT_MS,
+    maxIterations: e.AGENT_MAX_ITERATIONS,
+    maxIterationsCap: e.AGENT_MAX_ITERATIONS_CAP,
+    maxExecutionTimeMs: e.AGENT_MAX_EXECUTION_TIME_MS,
+    maxExecutionTimeCapMs: e.AGENT_MAX_EXECUTION_TIME_CAP_MS,
+    maxInputChars: e.AGENT_MAX_INPUT_CHARS,
+    toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    simulatorFaults: e.SIMULATOR_FAULTS,
+  });
+}

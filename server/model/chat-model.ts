@@ -1,0 +1,45 @@
+import { ChatOpenAI } from "@langchain/openai";
+import type { MessageContent } from "@langchain/core/messages";
+
+/** How to reach one model over the OpenAI Chat Completions protocol. */
+export interface ChatModelOptions {
+  /** Model name sent to the provider. */
+  model: string;
+  /** Base URL of the OpenAI-compatible API, including `/v1`. */
+  baseUrl: string;
+  /** API key; the simulator accepts any. */
+  apiKey: string;
+  /** Sampling temperature. Default 0, so the same request gives the same answer. */
+  temperature?: number;
+}
+
+/**
+ * A ChatOpenAI that counts tokens offline.
+ *
+ * ChatOpenAI downloads tiktoken encodings from a CDN whenever it must count
+ * tokens itself. We take usage from the provider (`stream_options.include_usage`),
+ * and a service must never reach the internet on its own, so the fallback
+ * counter is a local estimate (about four characters a token).
+ */
+class OfflineChatOpenAI extends ChatOpenAI {
+  override async getNumTokens(content: MessageContent): Promise<number> {
+    const text = typeof content === "string" ? content : JSON.stringify(content);
+    return Math.ceil(text.length / 4);
+  }
+}
+
+/**
+ * Creates the LangChain chat model for one configured model. Its own retries
+ * are off: the model gateway's policy is the only one that decides.
+ */
+export function createChatModel(options: ChatModelOptions): ChatOpenAI {
+  return new OfflineChatOpenAI({
+    model: options.model,
+    apiKey: options.apiKey,
+    configuration: { baseURL: options.baseUrl },
+    temperature: options.temperature ?? 0,
+    streaming: true,
+    streamUsage: true,
+    maxRetries: 0,
+  });
+}

@@ -1,0 +1,220 @@
+import type { BaseMessage, AIMessageChunk, MessageContent } from "@langchain/core/messages";
+import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
+import type { PriceTable, TokenUsage } from "./pricing.js";
+
+/**
+ * The part of a LangChain chat model the gateway uses: streaming with call
+ * options. `ChatOpenAI` is one; tests pass a fake.
+ */
+export interface StreamingChatModel {
+  stream(
+    messages: BaseMessage[],
+    options: { signal: AbortSignal; tools: FunctionToolDefinition[] },
+  ): Promise<AsyncIterable<AIMessageChunk>>;
+}
+
+/** One model of the fallback chain. */
+export interface GatewayModel {
+  /** Model name as sent to the provider. */
+  readonly name: string;
+  /** The chat model that reaches it. */
+  readonly chat: StreamingChatModel;
+  /** Time one call may take, from request to last chunk. */
+  readonly timeoutMs: number;
+}
+
+/** Options for {@link createModelGateway}. */
+export interface ModelGatewayOptions {
+  /** Models in fallback order, primary first. At least one. */
+  readonly models: readonly GatewayModel[];
+  /** Prices for cost accounting. */
+  readonly prices: PriceTable;
+  /** Monotonic clock in milliseconds. Default `performance.now`. */
+  readonly clock?: () => number;
+}
+
+/** A tool call the model asked for, with its arguments as raw JSON text. */
+export interface RequestedToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** A completed model turn. */
+export interface ModelTurn {
+  readonly model: string;
+  /** Position in the fallback chain; 0 is the primary. */
+  readonly position: number;
+  readonly attempt: number;
+  readonly text: string;
+  readonly toolCalls: readonly RequestedToolCall[];
+  readonly usage: TokenUsage;
+  readonly costUsd: number;
+  readonly finishReason: string;
+  readonly durationMs: number;
+}
+
+/** What a model turn streams: text as it arrives, restarts, then the turn. */
+export type ModelTurnEvent =
+  | { readonly type: "delta"; readonly text: string }
+  | { readonly type: "restart"; readonly failedModel: string; readonly nextModel: string; readonly reason: string }
+  | { readonly type: "completed"; readonly turn: ModelTurn };
+
+/** A tool offered to the model, in the OpenAI Chat Completions `tools` format. */
+export interface FunctionToolDefinition {
+  readonly type: "function";
+  readonly function: {
+    readonly name: string;
+    readonly description: string;
+    readonly parameters: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** A request for one model turn. */
+export interface ModelTurnRequest {
+  readonly messages: readonly BaseMessage[];
+  readonly tools: readonly FunctionToolDefinition[];
+  /** Aborts the turn and every HTTP call in it. */
+  readonly signal: AbortSignal;
+}
+
+/** The one way the service calls models. */
+export interface ModelGateway {
+  /** Names of the configured models, primary first. */
+  readonly modelNames: readonly string[];
+  /**
+   * Streams one model turn. Tries the models in order; a model that fails
+   * after streaming text is followed by a `restart` event, and the text
+   * streamed before it is void. Throws {@link ModelsUnavailableError} when
+   * every model failed, or the signal's reason when it aborted.
+   */
+  streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined>;
+}
+
+/** Creates the model gateway over a fallback chain of models. */
+export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
+  if (options.models.length === 0) {
+    throw new Error("the model gateway needs at least one model");
+  }
+  const clock = options.clock ?? (() => performance.now());
+  const { models, prices } = options;
+
+  async function* streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined> {
+    const failures: ModelFailure[] = [];
+    for (const [position, model] of models.entries()) {
+      const started = clock();
+      const attempt = createAttemptSignal(request.signal, model.timeoutMs);
+      let streamedText = false;
+      try {
+        const stream = await model.chat.stream([...request.messages], {
+          signal: attempt.signal,
+          tools: [...request.tools],
+        });
+        let aggregate: AIMessageChunk | undefined;
+        for await (const chunk of stream) {
+          aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
+          const text = textOf(chunk.content);
+          if (text !== "") {
+            streamedText = true;
+            yield { type: "delta", text };
+          }
+        }
+        if (aggregate === undefined) {
+          throw new EmptyResponseError();
+        }
+        const usage = usageOf(aggregate);
+        yield {
+          type: "completed",
+          turn: {
+            model: model.name,
+            position,
+            attempt: 1,
+            text: textOf(aggregate.content),
+            toolCalls: toolCallsOf(aggregate),
+            usage,
+            costUsd: prices.costOf(model.name, usage),
+            finishReason: finishReasonOf(aggregate),
+            durationMs: clock() - started,
+          },
+        };
+        return;
+      } catch (err) {
+        if (request.signal.aborted) {
+          throw request.signal.reason;
+        }
+        const reason = attempt.timedOut() ? `timed out after ${model.timeoutMs} ms` : describeModelFailure(err);
+        failures.push({ model: model.name, reason });
+        const next = models[position + 1];
+        if (streamedText && next !== undefined) {
+          yield { type: "restart", failedModel: model.name, nextModel: next.name, reason };
+        }
+      } finally {
+        attempt.dispose();
+      }
+    }
+    throw new ModelsUnavailableError(failures);
+  }
+
+  return { modelNames: models.map((m) => m.name), streamTurn };
+}
+
+class EmptyResponseError extends Error {
+  override readonly name = "EmptyResponseError";
+  constructor() {
+    super("the model sent no chunks");
+  }
+}
+
+/** A signal that aborts with the caller's, or when the attempt's time is up. */
+function createAttemptSignal(parent: AbortSignal, timeoutMs: number) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener("abort", onAbort);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`model call timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+function textOf(content: MessageContent): string {
+  if (typeof content === "string") {
+    return content;
+  }
+  return content.map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("");
+}
+
+function usageOf(message: AIMessageChunk): TokenUsage {
+  const usage = message.usage_metadata;
+  return {
+    inputTokens: usage?.input_tokens ?? 0,
+    outputTokens: usage?.output_tokens ?? 0,
+    totalTokens: usage?.total_tokens ?? 0,
+  };
+}
+
+function finishReasonOf(message: AIMessageChunk): string {
+  const reason: unknown = message.response_metadata["finish_reason"];
+  return typeof reason === "string" ? reason : "";
+}
+
+/**
+ * Tool calls with their arguments as the model sent them. The raw text is
+ * kept, not LangChain's parsed form, so that invalid JSON reaches the tool
+ * runner and is reported back to the model instead of silently dropped.
+ */
+function toolCallsOf(message: AIMessageChunk): RequestedToolCall[] {
+  return (message.tool_call_chunks ?? []).map((chunk, index) => ({
+    id: chunk.id ?? `call_${index}`,
+    name: chunk.name ?? "",
+    arguments: chunk.args ?? "",
+  }));
+}

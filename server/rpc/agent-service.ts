@@ -1,0 +1,112 @@
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import {
+  type AgentService,
+  ServingStatus,
+  type ExecuteResponse,
+  type StreamResponse,
+} from "../../gen/agent/v1/agent_service_pb.js";
+import { StopReason } from "../../gen/agent/v1/run_pb.js";
+import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import type { AgentExecutor } from "../agent/agent-executor.js";
+import { toConnectError } from "./error-mapping.js";
+import type { HealthStatus } from "./health-status.js";
+import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
+import { serverSpanKey, traceIdOf } from "./trace-interceptor.js";
+
+/** Dependencies of {@link createAgentService}. */
+export interface AgentServiceOptions {
+  readonly executor: AgentExecutor;
+  /** Defaults and caps for caller-supplied limits (checked by the validation interceptor). */
+  readonly limits: RequestLimits;
+  readonly logger: Logger;
+  readonly health: HealthStatus;
+  /** Configured models, primary first. */
+  readonly modelNames: readonly string[];
+  /** Version of the service, reported by Health. */
+  readonly version: string;
+  /** Wall clock in milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * The AgentService handlers. There is one execution path: Stream forwards
+ * the executor's events, Execute consumes the same events and answers with
+ * the summary the last one carries.
+ */
+export function createAgentService(options: AgentServiceOptions): ServiceImpl<typeof AgentService> {
+  const { executor, limits, logger, health, modelNames, version } = options;
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+
+  async function* runEvents(fields: RunFields, ctx: HandlerContext): AsyncGenerator<StreamResponse> {
+    const span = ctx.values.get(serverSpanKey);
+    const traceId = traceIdOf(span);
+    const resolved = resolveRunLimits(fields, limits);
+    let runId: string | undefined;
+    let log = logger.child({ trace_id: traceId, span_id: span?.spanContext().spanId, principal: "anonymous" });
+    try {
+      for await (const event of executor.run({ input: fields.input, traceId, ...resolved }, ctx.signal)) {
+        const e = event.event;
+        if (e.case === "runStarted") {
+          runId = e.value.runId;
+          log = log.child({ run_id: runId });
+          log.info(
+            { model: e.value.model, max_iterations: resolved.maxIterations, max_execution_time_ms: resolved.maxExecutionTimeMs },
+            "run started",
+          );
+        } else if (e.case === "runCompleted" && e.value.result !== undefined) {
+          const result = e.value.result;
+          log.info(
+            {
+              stop_reason: StopReason[result.stopReason],
+              iterations: result.iterations,
+              model: result.model,
+              fallback_used: result.fallbackUsed,
+              input_tokens: result.usage?.inputTokens,
+              output_tokens: result.usage?.outputTokens,
+              cost_usd: result.costUsd,
+            },
+            "run finished",
+          );
+        }
+        yield event;
+      }
+    } catch (err) {
+      const { error, internal } = toConnectError(err, { runId, traceId });
+      if (internal) {
+        log.error({ err }, "run failed with an internal error");
+      } else {
+        log.warn({ code: Code[error.code], reason: error.rawMessage }, "run failed");
+      }
+      throw error;
+    }
+  }
+
+  return {
+    async execute(req, ctx): Promise<ExecuteResponse> {
+      for await (const event of runEvents(req, ctx)) {
+        if (event.event.case === "runCompleted" && event.event.value.result !== undefined) {
+          return event.event.value.result;
+        }
+      }
+      // The executor always ends with runCompleted or throws; this is a bug.
+      throw new ConnectError("internal error: the run ended without a summary", Code.Internal);
+    },
+
+    stream(req, ctx) {
+      return runEvents(req, ctx);
+    },
+
+    health() {
+      const serving = health.get("") === HealthCheckResponse_ServingStatus.SERVING;
+      return {
+        status: serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
+        version,
+        uptime: durationFromMs(now() - startedAt),
+        models: modelNames.map((name, position) => ({ name, position })),
+      };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { isModelsUnavailableError } from "../model/model-errors.js";
+import { connectErrorWithDetail, withRunIds } from "./error-detail.js";
+
+/** Ids of the run an error happened in. */
+export interface RunIds {
+  readonly runId?: string | undefined;
+  readonly traceId?: string | undefined;
+}
+
+/**
+ * Maps any error of a run to a ConnectError with a code from the closed set
+ * the service promises (see agent_service.proto), keeping the original as
+ * `cause`. Returns whether it is a bug, which the caller logs in full.
+ */
+export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError; internal: boolean } {
+  // Cancellation, deadlines and shutdown reach us as the ConnectError that
+  // connect-node aborted the handler's signal with; validation errors too.
+  if (err instanceof ConnectError) {
+    return { error: withRunIds(err, ids.runId, ids.traceId), internal: err.code === Code.Internal };
+  }
+  if (isModelsUnavailableError(err)) {
+    return {
+      error: connectErrorWithDetail(
+        `${err.message}; retry later`,
+        Code.Unavailable,
+        { reason: "MODELS_UNAVAILABLE", ...ids },
+        err,
+      ),
+      internal: false,
+    };
+  }
+  // Anything else is a bug: the caller learns only where to look.
+  return {
+    error: connectErrorWithDetail(
+      `internal error; look for trace id ${ids.traceId ?? "(none)"} in the service logs`,
+      Code.Internal,
+      { reason: "INTERNAL", ...ids },
+      err,
+    ),
+    internal: true,
+  };
+}

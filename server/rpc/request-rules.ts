@@ -1,0 +1,75 @@
+import { create } from "@bufbuild/protobuf";
+import { durationMs, type Duration } from "@bufbuild/protobuf/wkt";
+import { FieldViolationSchema, type FieldViolation } from "../../gen/agent/v1/errors_pb.js";
+
+/** Server limits the request rules enforce. */
+export interface RequestLimits {
+  readonly maxInputChars: number;
+  readonly maxIterations: number;
+  readonly maxIterationsCap: number;
+  readonly maxExecutionTimeMs: number;
+  readonly maxExecutionTimeCapMs: number;
+}
+
+/** The fields that ExecuteRequest and StreamRequest share. */
+export interface RunFields {
+  readonly input: string;
+  readonly maxIterations: number;
+  readonly maxExecutionTime?: Duration | undefined;
+}
+
+/** A run's limits after defaults and caps. */
+export interface ResolvedRunLimits {
+  readonly maxIterations: number;
+  readonly maxExecutionTimeMs: number;
+}
+
+/**
+ * The rules of a run request, one per field, in one place. Returns every
+ * violation, so a caller fixes all of them in one round trip.
+ *
+ * The rules live here rather than as protovalidate annotations because the
+ * `buf/validate` definitions cannot be resolved without the Buf Schema
+ * Registry, and the caps come from server configuration anyway.
+ */
+export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const violation = (field: string, description: string) =>
+    violations.push(create(FieldViolationSchema, { field, description }));
+
+  if (fields.input.trim() === "") {
+    violation("input", "must not be empty: send the task for the agent");
+  } else if (fields.input.length > limits.maxInputChars) {
+    violation("input", `must be at most ${limits.maxInputChars} characters, got ${fields.input.length}`);
+  }
+
+  if (fields.maxIterations > limits.maxIterationsCap) {
+    violation(
+      "max_iterations",
+      `must be at most ${limits.maxIterationsCap} (the server cap), got ${fields.maxIterations}; 0 uses the default of ${limits.maxIterations}`,
+    );
+  }
+
+  const time = fields.maxExecutionTime;
+  if (time !== undefined) {
+    const ms = durationMs(time);
+    if (time.seconds < 0n || time.nanos < 0 || ms <= 0) {
+      violation("max_execution_time", "must be a positive duration, or unset for the server default");
+    } else if (ms > limits.maxExecutionTimeCapMs) {
+      violation(
+        "max_execution_time",
+        `must be at most ${limits.maxExecutionTimeCapMs / 1000}s (the server cap), got ${ms / 1000}s`,
+      );
+    }
+  }
+  return violations;
+}
+
+/** Applies server defaults to a request that passed {@link checkRunFields}. */
+export function resolveRunLimits(fields: RunFields, limits: RequestLimits): ResolvedRunLimits {
+  return {
+    maxIterations: fields.maxIterations === 0 ? limits.maxIterations : fields.maxIterations,
+    maxExecutionTimeMs:
+      fields.maxExecutionTime === undefined ? limits.maxExecutionTimeMs : durationMs(fields.maxExecutionTime),
+  };
+}

@@ -1,0 +1,83 @@
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type Tracer,
+} from "@opentelemetry/api";
+import { randomBytes } from "node:crypto";
+
+/** The RPC's server span, for handlers to read the trace id from. */
+export const serverSpanKey = createContextKey<Span | undefined>(undefined, { description: "server span" });
+
+const headerGetter: TextMapGetter<Headers> = {
+  keys: (headers) => [...headers.keys()],
+  get: (headers, key) => headers.get(key) ?? undefined,
+};
+
+/**
+ * Starts a server span for every RPC, continuing the caller's W3C trace
+ * context from its headers (Connect, gRPC and gRPC-Web alike), and ends it
+ * when the response, streamed or not, is done.
+ */
+export function createTraceInterceptor(tracer: Tracer, propagator: TextMapPropagator): Interceptor {
+  return (next) => async (req) => {
+    const parent = propagator.extract(ROOT_CONTEXT, req.header, headerGetter);
+    const span = tracer.startSpan(
+      `${req.service.typeName}/${req.method.name}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name },
+      },
+      parent,
+    );
+    req.contextValues.set(serverSpanKey, span);
+    const fail = (err: unknown) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.end();
+    };
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      fail(err);
+      throw err;
+    }
+    if (!res.stream) {
+      span.end();
+      return res;
+    }
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        let failed = false;
+        try {
+          yield* messages;
+        } catch (err) {
+          failed = true;
+          fail(err);
+          throw err;
+        } finally {
+          // Also reached when the caller goes away and the stream is closed early.
+          if (!failed) {
+            span.end();
+          }
+        }
+      })(),
+    };
+  };
+}
+
+/** The trace id of the RPC's span; a fresh random one when tracing is off. */
+export function traceIdOf(span: Span | undefined): string {
+  const context = span?.spanContext();
+  if (context !== undefined && trace.isSpanContextValid(context)) {
+    return context.traceId;
+  }
+  return randomBytes(16).toString("hex");
+}

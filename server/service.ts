@@ -1,0 +1,144 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AgentService } from "../gen/agent/v1/agent_service_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { createAgentExecutor } from "./agent/agent-executor.js";
+import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool } from "./agent/tools/index.js";
+import type { Config } from "./config.js";
+import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
+import { startHttpServer } from "./http-server.js";
+import { createLogger } from "./logger.js";
+import { createChatModel } from "./model/chat-model.js";
+import { createModelGateway } from "./model/model-gateway.js";
+import { createPriceTable } from "./model/pricing.js";
+import { defaultPrompt } from "./prompts/prompt-version.js";
+import { createAgentService } from "./rpc/agent-service.js";
+import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
+import { createHealthStatus } from "./rpc/health-status.js";
+import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
+import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
+import { createSimulator, faultRulesSchema, type Simulator } from "./simulator/index.js";
+import { createTelemetry } from "./telemetry.js";
+
+/** Options for {@link startAgentService}, besides the configuration. */
+export interface AgentServiceRuntimeOptions {
+  /** Logger; default a JSON logger on standard output at the configured level. */
+  readonly logger?: Logger;
+  /**
+   * The tools the agent may call. Default the built-in ones; to extend them,
+   * pass `[...createBuiltinTools(), ...yourTools]`.
+   */
+  readonly tools?: readonly AgentTool[];
+}
+
+/** The running service. */
+export interface RunningAgentService {
+  /** Base URL of the RPC port. */
+  readonly url: string;
+  readonly port: number;
+  /** The in-process simulator, when no provider is configured. */
+  readonly simulator: Simulator | undefined;
+  /** Graceful shutdown (see README); `graceMs` defaults to `SHUTDOWN_GRACE_MS`. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The composition root: builds every piece from the configuration, wires
+ * them explicitly, and starts serving.
+ */
+export async function startAgentService(
+  config: Config,
+  options: AgentServiceRuntimeOptions = {},
+): Promise<RunningAgentService> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const telemetry = createTelemetry();
+
+  // Without a provider the built-in simulator serves the models in-process.
+  const simulator =
+    config.openaiBaseUrl === undefined
+      ? await createSimulator({
+          models: [...config.models],
+          faults: config.simulatorFaults === undefined ? [] : faultRulesSchema.parse(JSON.parse(config.simulatorFaults)),
+        })
+      : undefined;
+  const baseUrl = config.openaiBaseUrl ?? simulator?.url ?? "";
+  if (simulator !== undefined) {
+    logger.info({ base_url: baseUrl, models: config.models }, "no OPENAI_BASE_URL set: using the built-in model simulator");
+  }
+  const apiKey = config.openaiApiKey ?? "simulator";
+  const gateway = createModelGateway({
+    models: config.models.map((name) => ({
+      name,
+      chat: createChatModel({ model: name, baseUrl, apiKey }),
+      timeoutMs: config.modelTimeoutMs,
+    })),
+    prices: createPriceTable(),
+  });
+
+  const tools = createToolRegistry(options.tools ?? createBuiltinTools());
+  const executor = createAgentExecutor({
+    gateway,
+    tools,
+    toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: config.toolTimeoutMs }),
+    prompt: defaultPrompt,
+  });
+
+  const health = createHealthStatus([AgentService.typeName]);
+  const limits = {
+    maxInputChars: config.maxInputChars,
+    maxIterations: config.maxIterations,
+    maxIterationsCap: config.maxIterationsCap,
+    maxExecutionTimeMs: config.maxExecutionTimeMs,
+    maxExecutionTimeCapMs: config.maxExecutionTimeCapMs,
+  };
+  const routes = (router: ConnectRouter) => {
+    router.service(
+      AgentService,
+      createAgentService({ executor, limits, logger, health, modelNames: gateway.modelNames, version: packageVersion() }),
+    );
+    router.service(Health, createGrpcHealthService(health));
+  };
+
+  const server = await startHttpServer({
+    host: config.host,
+    port: config.port,
+    routes,
+    interceptors: [createTraceInterceptor(telemetry.tracer, telemetry.propagator), createValidationInterceptor(limits)],
+    logger,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    simulator,
+    shutdown(graceMs = config.shutdownGraceMs) {
+      stopping ??= (async () => {
+        // Probes see NOT_SERVING first, so load balancers stop sending work.
+        health.setAll(ServingStatus.NOT_SERVING);
+        await server.shutdown(graceMs);
+        await simulator?.close();
+        await telemetry.shutdown();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The version in the package's package.json, found from this file upwards (source or build). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (!existsSync(file)) {
+      continue;
+    }
+    const parsed: unknown = JSON.parse(readFileSync(file, "utf8"));
+    if (typeof parsed === "object" && parsed !== null && "version" in parsed && typeof parsed.version === "string") {
+      return parsed.version;
+    }
+  }
+  return "unknown";
+}

@@ -1,0 +1,68 @@
+import { faultRulesSchema, type FaultRule } from "./fault-rule.js";
+
+/** The fault rules in effect and how many uses each has left. */
+export interface FaultSchedule {
+  /** Replaces every rule; throws a `ZodError` when a rule is invalid. */
+  replace(rules: readonly FaultRule[]): void;
+  /** The rules with uses left, with `times` showing the remaining uses. */
+  list(): FaultRule[];
+  /**
+   * Picks the first rule that matches the request and has uses left, and consumes one use.
+   * Returns `undefined` when no rule applies.
+   */
+  take(request: FaultMatch): FaultRule | undefined;
+}
+
+/** What a rule is matched against. */
+export interface FaultMatch {
+  /** The requested model. */
+  model: string;
+  /** Whether the turn the simulator is about to produce calls tools. */
+  callsTools: boolean;
+}
+
+interface ScheduledRule {
+  readonly rule: FaultRule;
+  remaining: number;
+}
+
+/** Creates a schedule holding validated copies of `rules`, so callers can't change them afterwards. */
+export function createFaultSchedule(rules: readonly FaultRule[] = []): FaultSchedule {
+  let scheduled: ScheduledRule[] = schedule(rules);
+  return {
+    replace(next) {
+      scheduled = schedule(next);
+    },
+    list() {
+      return scheduled
+        .filter((entry) => entry.remaining > 0)
+        .map((entry) =>
+          entry.remaining === Infinity ? { ...entry.rule } : { ...entry.rule, times: entry.remaining },
+        );
+    },
+    take(request) {
+      // The common case in benchmarks is no faults at all: keep it a length check.
+      if (scheduled.length === 0) return undefined;
+      for (const entry of scheduled) {
+        if (entry.remaining <= 0 || !matches(entry.rule, request)) continue;
+        entry.remaining -= 1;
+        return entry.rule;
+      }
+      return undefined;
+    },
+  };
+}
+
+function schedule(rules: readonly FaultRule[]): ScheduledRule[] {
+  return faultRulesSchema
+    .parse(rules)
+    .map((rule) => ({ rule: Object.freeze(rule), remaining: rule.times ?? Infinity }));
+}
+
+function matches(rule: FaultRule, request: FaultMatch): boolean {
+  if (rule.model !== undefined && rule.model !== request.model) return false;
+  // A tool-argument fault has nothing to corrupt in a plain answer; letting it match would
+  // spend its uses invisibly.
+  if (rule.kind === "invalid-tool-arguments" && !request.callsTools) return false;
+  return true;
+}

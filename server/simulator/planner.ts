@@ -1,0 +1,121 @@
+import { messageText, type ChatMessage, type ChatRequest } from "./chat-request.js";
+import { answerFromToolOutcomes, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
+import { findToolIntent, toolIntents, type ToolArguments } from "./tool-intents.js";
+
+/** A tool call the simulated model decided to make. */
+export interface PlannedToolCall {
+  readonly name: string;
+  readonly arguments: ToolArguments;
+}
+
+/** What the simulated model says next: text, or one or more (parallel) tool calls. */
+export type PlannedTurn =
+  | { readonly kind: "answer"; readonly content: string }
+  | { readonly kind: "tool-calls"; readonly calls: readonly PlannedToolCall[] };
+
+/** A directive in the user's text that makes the model call a tool forever, to test iteration limits. */
+const loopDirective = "#loop";
+
+/**
+ * Decides the simulated model's next turn from the conversation, deterministically:
+ * 1. `#loop` in the latest user message → call the first offered tool again, never answering.
+ * 2. The conversation ends with tool results → retry a failed call once (its result starts with
+ *    "Error"), else answer with one sentence per result, quoting each verbatim.
+ * 3. Otherwise → call every offered tool the latest user message asks for (calculator, then
+ *    current_time, then inventory_lookup), or answer in plain text when none applies.
+ */
+export function planTurn(request: Pick<ChatRequest, "messages" | "tools">): PlannedTurn {
+  const { messages } = request;
+  const offered = new Set(request.tools.map((tool) => tool.function.name));
+  const userIndex = messages.findLastIndex((message) => message.role === "user");
+  const userMessage = messages[userIndex];
+  const question = userMessage === undefined ? "" : messageText(userMessage);
+
+  const firstOffered = request.tools[0]?.function.name;
+  if (firstOffered !== undefined && question.includes(loopDirective)) {
+    return toolCalls([{ name: firstOffered, arguments: argumentsFor(firstOffered, undefined, undefined) }]);
+  }
+  if (messages.at(-1)?.role === "tool") {
+    return planAfterToolResults(messages.slice(userIndex + 1), question, offered);
+  }
+  const calls: PlannedToolCall[] = [];
+  for (const intent of toolIntents) {
+    if (!offered.has(intent.name)) continue;
+    const args = intent.detect(question);
+    if (args !== undefined) calls.push({ name: intent.name, arguments: args });
+  }
+  return calls.length > 0 ? toolCalls(calls) : { kind: "answer", content: plainAnswer(question) };
+}
+
+interface CallRecord {
+  readonly name: string;
+  readonly rawArguments: string;
+}
+
+/**
+ * `turn` is every message after the latest user message: the assistant's tool calls and the
+ * results sent back, possibly over several rounds when a call was retried.
+ */
+function planAfterToolResults(turn: readonly ChatMessage[], question: string, offered: ReadonlySet<string>): PlannedTurn {
+  const callsById = new Map<string, CallRecord>();
+  const callsPerTool = new Map<string, number>();
+  for (const message of turn) {
+    for (const call of message.role === "assistant" ? (message.tool_calls ?? []) : []) {
+      callsById.set(call.id, { name: call.function.name, rawArguments: call.function.arguments });
+      callsPerTool.set(call.function.name, (callsPerTool.get(call.function.name) ?? 0) + 1);
+    }
+  }
+
+  // Keyed by tool name: a retry's result replaces the failed one but keeps its place in the answer.
+  const outcomes = new Map<string, ToolOutcome>();
+  const retries: PlannedToolCall[] = [];
+  const trailingStart = turn.length - trailingToolCount(turn);
+  turn.forEach((message, index) => {
+    if (message.role !== "tool") return;
+    const call = message.tool_call_id === undefined ? undefined : callsById.get(message.tool_call_id);
+    const name = call?.name ?? "tool";
+    const result = messageText(message);
+    const previous = call === undefined ? undefined : parseArguments(call.rawArguments);
+    outcomes.set(name, { name, arguments: previous, result });
+    // Only the latest round can be retried, and only once: a tool called twice in this turn has had its retry.
+    const retryable = index >= trailingStart && offered.has(name) && (callsPerTool.get(name) ?? 0) < 2;
+    if (retryable && isErrorResult(result) && !retries.some((retry) => retry.name === name)) {
+      retries.push({ name, arguments: argumentsFor(name, question, previous) });
+    }
+  });
+  if (retries.length > 0) return toolCalls(retries);
+  return { kind: "answer", content: answerFromToolOutcomes([...outcomes.values()]) };
+}
+
+/**
+ * Valid arguments for a call: what the question asks for, else the earlier call's arguments when
+ * they still parse, else the tool's defaults (an empty object for tools the simulator doesn't know).
+ */
+function argumentsFor(name: string, question: string | undefined, previous: ToolArguments | undefined): ToolArguments {
+  const intent = findToolIntent(name);
+  const fromQuestion = question === undefined ? undefined : intent?.detect(question);
+  return fromQuestion ?? previous ?? intent?.defaultArguments ?? {};
+}
+
+function trailingToolCount(messages: readonly ChatMessage[]): number {
+  let count = 0;
+  while (messages[messages.length - 1 - count]?.role === "tool") count += 1;
+  return count;
+}
+
+/** Arguments as the model sent them, or `undefined` when they are not a JSON object (e.g. truncated). */
+function parseArguments(raw: string): ToolArguments | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return value as ToolArguments;
+    }
+  } catch {
+    // Truncated on purpose by the invalid-tool-arguments fault, or simply bad: treated as absent.
+  }
+  return undefined;
+}
+
+function toolCalls(calls: readonly PlannedToolCall[]): PlannedTurn {
+  return { kind: "tool-calls", calls };
+}

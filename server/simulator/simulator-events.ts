@@ -1,0 +1,23 @@
+/** Payload of the simulator's `request` event. */
+export interface SimulatorRequestEvent {
+  /** The requested model. */
+  readonly model: string;
+  /** Whether the response is streamed (SSE). */
+  readonly stream: boolean;
+}
+
+/** Payload of the simulator's `aborted` event. */
+export interface SimulatorAbortEvent {
+  /** The requested model. */
+  readonly model: string;
+}
+
+/**
+ * Events of `Simulator.events`:
+ * - `request`: a chat completion request passed validation and will be answered (or faulted).
+ * - `aborted`: a client went away before its chat completion response was complete.
+ */
+export type SimulatorEventMap = {
+  request: [SimulatorRequestEvent];
+  aborted: [SimulatorAbortEvent];
+};

@@ -1,0 +1,272 @@
+import OpenAI from "openai";
+import type {
+  ChatCompletionChunk,
+  ChatCompletionFunctionTool,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createSimulator, type Simulator } from "./index.js";
+
+const tools: ChatCompletionFunctionTool[] = [
+  functionTool("calculator", { expression: { type: "string" } }),
+  functionTool("current_time", { timezone: { type: "string" } }),
+  functionTool("inventory_lookup", { query: { type: "string" } }),
+];
+
+function functionTool(name: string, properties: Record<string, unknown>): ChatCompletionFunctionTool {
+  return {
+    type: "function",
+    function: { name, description: `The ${name} tool.`, parameters: { type: "object", properties, required: Object.keys(properties) } },
+  };
+}
+
+/** Fake tools standing in for the real ones, keyed by name. */
+const fakeTools: Record<string, (args: Record<string, string>) => string> = {
+  calculator: ({ expression }) => ({ "17 * 23": "391", "2 + 2": "4" })[expression ?? ""] ?? "0",
+  current_time: ({ timezone }) => `12:34 (${timezone})`,
+  inventory_lookup: ({ query }) => JSON.stringify({ sku: query, quantity: 7 }),
+};
+
+/** A minimal tool-calling loop, like the agent executor's, to drive the simulator end to end. */
+async function runAgent(client: OpenAI, question: string, maxIterations = 5) {
+  const messages: ChatCompletionMessageParam[] = [{ role: "user", content: question }];
+  for (let iteration = 0; iteration < maxIterations; iteration += 1) {
+    const completion = await client.chat.completions.create({ model: "sim-small", messages, tools });
+    const message = completion.choices[0]?.message;
+    if (!message?.tool_calls?.length) return { answer: message?.content, messages };
+    messages.push({ role: "assistant", content: null, tool_calls: message.tool_calls });
+    for (const call of message.tool_calls) {
+      if (call.type !== "function") throw new Error("unexpected custom tool call");
+      let content: string;
+      try {
+        const tool = fakeTools[call.function.name];
+        if (tool === undefined) throw new Error(`unknown tool ${call.function.name}`);
+        content = tool(JSON.parse(call.function.arguments) as Record<string, string>);
+      } catch (error) {
+        content = `Error: ${String(error)}`;
+      }
+      messages.push({ role: "tool", tool_call_id: call.id, content });
+    }
+  }
+  return { answer: undefined, messages };
+}
+
+async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}
+
+describe("simulator over HTTP", () => {
+  let sim: Simulator;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    sim = await createSimulator();
+    client = new OpenAI({ baseURL: sim.url, apiKey: "x", maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+  afterEach(() => {
+    sim.clearFaults();
+    sim.resetStats();
+  });
+
+  it("serves its base URL with /v1 on an ephemeral port", () => {
+    expect(sim.url).toBe(`http://127.0.0.1:${sim.port}/v1`);
+    expect(sim.port).toBeGreaterThan(0);
+  });
+
+  it("lists its models in OpenAI's format", async () => {
+    const models = await client.models.list();
+    expect(models.data.map((model) => model.id)).toEqual(["sim-small", "sim-large"]);
+    expect(models.data[0]).toMatchObject({ object: "model", owned_by: "simulator" });
+  });
+
+  it("retrieves a served model and rejects others with model_not_found", async () => {
+    expect(await client.models.retrieve("sim-large")).toMatchObject({ id: "sim-large", object: "model" });
+    await expect(client.models.retrieve("gpt-imaginary")).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+  });
+
+  it("answers the same request with the same body", async () => {
+    const body = JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "What is 17 * 23?" }], tools });
+    const send = () =>
+      fetch(`${sim.url}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+        (response) => response.text(),
+      );
+    const first = await send();
+    expect(await send()).toBe(first);
+    const streamBody = JSON.stringify({ ...JSON.parse(body), stream: true });
+    const sendStream = () =>
+      fetch(`${sim.url}/chat/completions`, { method: "POST", body: streamBody }).then((response) => response.text());
+    expect(await sendStream()).toBe(await sendStream());
+  });
+
+  it("plans a calculator call and answers with the tool's result", async () => {
+    const { answer, messages } = await runAgent(client, "What is 17 * 23?");
+    expect(messages[1]).toMatchObject({
+      tool_calls: [{ type: "function", function: { name: "calculator", arguments: '{"expression":"17 * 23"}' } }],
+    });
+    expect(answer).toBe("17 * 23 = 391.");
+    expect(answer).toContain("391");
+  });
+
+  it("makes parallel tool calls and answers each in call order", async () => {
+    const { answer, messages } = await runAgent(client, "What is 2 + 2, what time is it in Tokyo, and is SKU-1001 in stock?");
+    const assistant = messages[1];
+    expect(assistant?.role === "assistant" && assistant.tool_calls?.map((call) => call.type === "function" && call.function.name)).toEqual([
+      "calculator",
+      "current_time",
+      "inventory_lookup",
+    ]);
+    expect(answer).toBe(
+      '2 + 2 = 4. The current time in Asia/Tokyo is 12:34 (Asia/Tokyo). Inventory for SKU-1001: {"sku":"SKU-1001","quantity":7}',
+    );
+  });
+
+  it("never answers a #loop question", async () => {
+    const { answer, messages } = await runAgent(client, "#loop keep going", 4);
+    expect(answer).toBeUndefined();
+    expect(messages.filter((message) => message.role === "assistant")).toHaveLength(4);
+  });
+
+  it("answers in plain text when no tool applies, with usage and finish reason", async () => {
+    const completion = await client.chat.completions.create({
+      model: "sim-large",
+      messages: [{ role: "user", content: "Tell me a story" }],
+      tools,
+    });
+    expect(completion).toMatchObject({ object: "chat.completion", model: "sim-large" });
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    expect(completion.choices[0]?.message.content).toContain('"Tell me a story"');
+    expect(completion.usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
+    const usage = completion.usage;
+    expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
+  });
+
+  it("streams text word by word, then the finish reason, usage and [DONE]", async () => {
+    const request = { model: "sim-small", messages: [{ role: "user" as const, content: "What is 17 * 23?" }] };
+    const chunks = await collect(
+      await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } }),
+    );
+    const choiceChunks = chunks.filter((chunk) => chunk.choices.length > 0);
+    expect(choiceChunks[0]?.choices[0]?.delta.role).toBe("assistant");
+    const deltas = choiceChunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").filter((text) => text !== "");
+    expect(deltas.length).toBeGreaterThan(3);
+    const streamed = deltas.join("");
+    const whole = await client.chat.completions.create(request);
+    expect(streamed).toBe(whole.choices[0]?.message.content);
+    expect(choiceChunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
+    expect(chunks.at(-1)).toMatchObject({ object: "chat.completion.chunk", choices: [], usage: whole.usage });
+  });
+
+  it("sends no usage chunk unless asked for", async () => {
+    const chunks = await collect(
+      await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "Hi" }], stream: true }),
+    );
+    expect(chunks.every((chunk) => chunk.choices.length === 1 && chunk.usage === undefined)).toBe(true);
+  });
+
+  it("streams tool calls in pieces that the SDK assembles", async () => {
+    const stream = client.chat.completions.stream({
+      model: "sim-small",
+      messages: [{ role: "user", content: "What time is it in Europe/Paris and what is (2 + 3) * 4?" }],
+      tools,
+    });
+    let argumentDeltas = 0;
+    stream.on("tool_calls.function.arguments.delta", () => (argumentDeltas += 1));
+    const completion = await stream.finalChatCompletion();
+    const message = completion.choices[0]?.message;
+    expect(completion.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(message?.content).toBeNull();
+    expect(
+      message?.tool_calls?.map((call) => (call.type === "function" ? [call.function.name, call.function.arguments] : [])),
+    ).toEqual([
+      ["calculator", '{"expression":"(2 + 3) * 4"}'],
+      ["current_time", '{"timezone":"Europe/Paris"}'],
+    ]);
+    expect(message?.tool_calls?.every((call) => call.id.startsWith("call_"))).toBe(true);
+    expect(argumentDeltas).toBeGreaterThan(2);
+  });
+
+  it("counts requests per model and announces each one", async () => {
+    const announced: unknown[] = [];
+    const onRequest = (event: unknown) => announced.push(event);
+    sim.events.on("request", onRequest);
+    try {
+      await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "Hi" }] });
+      await collect(
+        await client.chat.completions.create({ model: "sim-large", messages: [{ role: "user", content: "Hi" }], stream: true }),
+      );
+    } finally {
+      sim.events.off("request", onRequest);
+    }
+    expect(announced).toEqual([
+      { model: "sim-small", stream: false },
+      { model: "sim-large", stream: true },
+    ]);
+    expect(sim.stats()).toEqual({ requests: 2, byModel: { "sim-small": 1, "sim-large": 1 }, aborted: 0, abortedByModel: {} });
+  });
+
+  it("rejects an unknown model with 404 model_not_found", async () => {
+    const error = await client.chat.completions
+      .create({ model: "gpt-imaginary", messages: [{ role: "user", content: "Hi" }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(error).toMatchObject({ status: 404, code: "model_not_found" });
+    expect(sim.stats().requests).toBe(0);
+  });
+
+  describe.each([
+    ["unparseable JSON", "{not json", null],
+    ["a body without messages", JSON.stringify({ model: "sim-small" }), "messages"],
+    ["empty messages", JSON.stringify({ model: "sim-small", messages: [] }), "messages"],
+    ["a message with an unknown role", JSON.stringify({ model: "sim-small", messages: [{ role: "robot", content: "x" }] }), "messages[0].role"],
+  ])("for %s", (_case, body, param) => {
+    it("answers 400 with an OpenAI-style error", async () => {
+      const response = await fetch(`${sim.url}/chat/completions`, { method: "POST", body });
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: Record<string, unknown> };
+      expect(error).toMatchObject({ type: "invalid_request_error", param });
+      expect(error.message).toEqual(expect.any(String));
+    });
+  });
+
+  it("answers 404 for unknown paths", async () => {
+    const response = await fetch(`${sim.url}/embeddings`, { method: "POST", body: "{}" });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: { message: "Invalid URL (POST /v1/embeddings)" } });
+  });
+});
+
+describe("simulator with an API key", () => {
+  let sim: Simulator;
+
+  beforeAll(async () => {
+    sim = await createSimulator({ apiKey: "secret" });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it("rejects a wrong key with 401", async () => {
+    const client = new OpenAI({ baseURL: sim.url, apiKey: "wrong", maxRetries: 0 });
+    const error = await client.models.list().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(error).toMatchObject({ status: 401, code: "invalid_api_key" });
+  });
+
+  it("rejects a missing key with 401 and an OpenAI-style body", async () => {
+    const response = await fetch(`${sim.url}/chat/completions`, { method: "POST", body: "{}" });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_api_key" } });
+  });
+
+  it("accepts the right key", async () => {
+    const client = new OpenAI({ baseURL: sim.url, apiKey: "secret", maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "Hi" }] });
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+  });
+});

@@ -1,0 +1,99 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { AgentService, type StreamResponse } from "../gen/agent/v1/agent_service_pb.js";
+import { StopReason } from "../gen/agent/v1/run_pb.js";
+import { startTestService } from "./support/test-service.js";
+
+describe("graceful shutdown", () => {
+  it("lets an in-flight run finish within the grace period, then stops", async () => {
+    const svc = await startTestService({}, { simulator: { faults: [{ kind: "slow-first-token", delayMs: 300, times: 1 }] } });
+    try {
+      const client = createClient(AgentService, createConnectTransport({ baseUrl: svc.url, httpVersion: "2" }));
+      const requested = once(svc.simulator.events, "request");
+      const run = client.execute({ input: "What is 17 * 23?" });
+      await requested;
+      const stopped = svc.service.shutdown(30_000);
+      const res = await run;
+      expect(res.stopReason).toBe(StopReason.FINAL_ANSWER);
+      expect(res.output).toContain("391");
+      await stopped;
+      // New connections are refused once the server is down.
+      await expect(fetch(`${svc.url}/agent.v1.AgentService/Health`, { method: "POST" })).rejects.toThrow();
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("cancels runs still going when the grace period is over, with UNAVAILABLE", async () => {
+    const svc = await startTestService({}, { simulator: { faults: [{ kind: "hang" }] } });
+    try {
+      const client = createClient(AgentService, createConnectTransport({ baseUrl: svc.url, httpVersion: "1.1" }));
+      const requested = once(svc.simulator.events, "request");
+      const aborted = once(svc.simulator.events, "aborted");
+      const run = client.execute({ input: "What is 17 * 23?" }).catch((e: unknown) => e);
+      await requested;
+      await svc.service.shutdown(50);
+      const err = await run;
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code).toBe(Code.Unavailable);
+      expect((err as ConnectError).rawMessage).toMatch(/shutting down/);
+      await aborted;
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe("the service process", () => {
+  it("starts with embedded defaults, finishes a streaming run on SIGTERM, and exits 0", async () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: "0",
+        LOG_LEVEL: "info",
+        // Slow chunks from the built-in simulator keep the run going while the signal arrives.
+        SIMULATOR_FAULTS: JSON.stringify([{ kind: "slow-first-token", delayMs: 300 }]),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const logs: Record<string, unknown>[] = [];
+      const listening = new Promise<string>((resolve) => {
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entry);
+          if (typeof entry["url"] === "string") {
+            resolve(entry["url"]);
+          }
+        });
+      });
+      const exited = once(child, "exit");
+      const url = await listening;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+      const client = createClient(AgentService, createConnectTransport({ baseUrl: url, httpVersion: "2" }));
+      const events: StreamResponse[] = [];
+      for await (const event of client.stream({ input: "What is 17 * 23?" })) {
+        events.push(event);
+        if (event.event.case === "runStarted") {
+          child.kill("SIGTERM");
+        }
+      }
+      expect(events.at(-1)?.event.case).toBe("runCompleted");
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      expect(logs.map((l) => l["msg"])).toEqual(
+        expect.arrayContaining(["shutting down: finishing in-flight runs", "run finished", "shut down cleanly"]),
+      );
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
