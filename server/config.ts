@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
 
 /**
  * The service's configuration, parsed once at start-up from the environment.
@@ -36,8 +37,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  /** Faults for the built-in simulator, as JSON (see README). `SIMULATOR_FAULTS`. */
-  readonly simulatorFaults: string | undefined;
+  /** Faults the built-in simulator injects, as a JSON array (see README). `SIMULATOR_FAULTS`, default none. */
+  readonly simulatorFaults: readonly FaultRule[];
 }
 
 /** Models the built-in simulator serves; the defaults when no provider is set. */
@@ -83,7 +84,20 @@ const environmentSchema = z.object({
   AGENT_TOOL_TIMEOUT_MS: integer(1, 600_000).default(10_000),
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SIMULATOR_FAULTS: optionalText,
+  SIMULATOR_FAULTS: optionalText.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: "custom", message: 'must be a JSON array of fault rules, such as [{"kind":"status","status":503}]' });
+          return z.NEVER;
+        }
+      })
+      .pipe(faultRulesSchema)
+      .optional(),
+  ),
 });
 
 /** A configuration value that cannot be used; the message names the variable and what is allowed. */
@@ -104,7 +118,9 @@ export function isConfigError(err: unknown): err is ConfigError {
  * unset. Throws a {@link ConfigError} listing every bad variable at once.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = environmentSchema.safeParse(env);
+  // An empty or blank value counts as unset, so `PORT=` falls back to the default.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const parsed = environmentSchema.safeParse(set);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`),
@@ -141,6 +157,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
-    simulatorFaults: e.SIMULATOR_FAULTS,
+    simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });
 }

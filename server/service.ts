@@ -20,7 +20,7 @@ import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
 import { createHealthStatus } from "./rpc/health-status.js";
 import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
 import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
-import { createSimulator, faultRulesSchema, type Simulator } from "./simulator/index.js";
+import { createSimulator, type Simulator } from "./simulator/index.js";
 import { createTelemetry } from "./telemetry.js";
 
 /** Options for {@link startAgentService}, besides the configuration. */
@@ -61,7 +61,7 @@ export async function startAgentService(
     config.openaiBaseUrl === undefined
       ? await createSimulator({
           models: [...config.models],
-          faults: config.simulatorFaults === undefined ? [] : faultRulesSchema.parse(JSON.parse(config.simulatorFaults)),
+          faults: [...config.simulatorFaults],
         })
       : undefined;
   const baseUrl = config.openaiBaseUrl ?? simulator?.url ?? "";

@@ -33,7 +33,8 @@ export function applyRunEvent(summary: ExecuteResponse, event: StreamResponse): 
       summary.iterations = Math.max(summary.iterations, e.value.iteration);
       summary.model = call.model;
       summary.fallbackUsed ||= call.fallback;
-      summary.costUsd += call.costUsd;
+      // Summed in whole picodollars, as prices are, so no float noise builds up.
+      summary.costUsd = Math.round((summary.costUsd + call.costUsd) * 1e12) / 1e12;
       const usage = (summary.usage ??= create(UsageSchema));
       usage.inputTokens += call.usage?.inputTokens ?? 0;
       usage.outputTokens += call.usage?.outputTokens ?? 0;

@@ -106,6 +106,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       const attempt = createAttemptSignal(request.signal, model.timeoutMs);
       let streamedText = false;
       try {
+        attempt.signal.throwIfAborted();
         const stream = await model.chat.stream([...request.messages], {
           signal: attempt.signal,
           tools: [...request.tools],

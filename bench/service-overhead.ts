@@ -1,0 +1,129 @@
+/**
+ * How much latency does the service add to a model call?
+ *
+ * Runs the simulator and the service as separate processes, then sends a
+ * one-turn task (no tools called) two ways, interleaved in one run:
+ *   - through the service: `Execute` with the SDK over Connect (HTTP/2);
+ *   - straight to the simulator: the same chat completion the service sends
+ *     (system prompt, tools offered, streaming with usage), with the OpenAI SDK.
+ * Requests alternate which way goes first, so drift and warm caches hit both
+ * alike. Prints p50/p90/p99 of each and the difference.
+ *
+ *   npm run bench                       # 1,000 requests each after 200 warm-up
+ *   BENCH_REQUESTS=5000 npm run bench
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import OpenAI from "openai";
+import { createAgentClient } from "../client/index.js";
+import { createBuiltinTools, createToolRegistry } from "../server/agent/tools/index.js";
+import { defaultPrompt } from "../server/prompts/prompt-version.js";
+
+const requests = Number(process.env["BENCH_REQUESTS"] ?? 1_000);
+const warmup = Number(process.env["BENCH_WARMUP"] ?? 200);
+const input = "Say hello to the benchmark.";
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Starts a child process and resolves with the first line matching `pattern`. */
+async function start(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = pattern.exec(line);
+    if (match?.[1] !== undefined) {
+      // Keep draining so the child never blocks on a full pipe.
+      lines.on("line", () => {});
+      return { child, url: match[1] };
+    }
+  }
+  throw new Error(`${args.join(" ")} exited before it was ready`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const simulator = await start(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
+const service = await start(
+  ["server/main.ts"],
+  { PORT: "0", OPENAI_BASE_URL: simulator.url, AGENT_MODELS: "sim-small", LOG_LEVEL: "info" },
+  /"url":"(http:\/\/[^"]+)"/,
+);
+
+try {
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2" });
+  const openai = new OpenAI({ baseURL: simulator.url, apiKey: "bench", maxRetries: 0 });
+  const tools = createToolRegistry(createBuiltinTools()).definitions();
+
+  const throughService = async () => {
+    const res = await agent.execute(input);
+    if (res.output === "") {
+      throw new Error("the service returned no output");
+    }
+  };
+  const direct = async () => {
+    const stream = await openai.chat.completions.create({
+      model: "sim-small",
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [
+        { role: "system", content: defaultPrompt.system },
+        { role: "user", content: input },
+      ],
+      tools: tools.map((t) => ({ type: "function" as const, function: { ...t.function } })),
+    });
+    let text = "";
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+    }
+    if (text === "") {
+      throw new Error("the simulator returned no text");
+    }
+  };
+  const time = async (fn: () => Promise<void>) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+
+  for (let i = 0; i < warmup; i++) {
+    await throughService();
+    await direct();
+  }
+  const serviceMs: number[] = [];
+  const directMs: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    // Alternate the order so neither side always runs on a freshly idle machine.
+    if (i % 2 === 0) {
+      serviceMs.push(await time(throughService));
+      directMs.push(await time(direct));
+    } else {
+      directMs.push(await time(direct));
+      serviceMs.push(await time(throughService));
+    }
+  }
+  agent.close();
+
+  serviceMs.sort((a, b) => a - b);
+  directMs.sort((a, b) => a - b);
+  const row = (name: string, s: number[]) =>
+    `${name.padEnd(28)}${[50, 90, 99].map((p) => percentile(s, p).toFixed(2).padStart(10)).join("")}`;
+  const diff = (p: number) => (percentile(serviceMs, p) - percentile(directMs, p)).toFixed(2).padStart(10);
+  console.log(`\nOne-turn Execute, ${requests} requests each after ${warmup} warm-up, interleaved (ms)`);
+  console.log(`${"".padEnd(28)}${["p50", "p90", "p99"].map((h) => h.padStart(10)).join("")}`);
+  console.log(row("through the service", serviceMs));
+  console.log(row("straight to the simulator", directMs));
+  console.log(`${"added by the service".padEnd(28)}${[50, 90, 99].map(diff).join("")}`);
+  console.log(`${"ratio service / direct".padEnd(28)}${[50, 90, 99].map((p) => (percentile(serviceMs, p) / percentile(directMs, p)).toFixed(2).padStart(10)).join("")}`);
+} finally {
+  service.child.kill("SIGTERM");
+  simulator.child.kill("SIGTERM");
+  await Promise.all([once(service.child, "exit"), once(simulator.child, "exit")]);
+}

@@ -1,0 +1,141 @@
+import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { describe, expect, it, vi } from "vitest";
+import { isModelsUnavailableError } from "./model-errors.js";
+import { createModelGateway, type GatewayModel, type ModelTurnEvent, type StreamingChatModel } from "./model-gateway.js";
+import { createPriceTable } from "./pricing.js";
+
+type Behaviour = (signal: AbortSignal) => AsyncIterable<AIMessageChunk>;
+
+function fakeModel(name: string, behaviour: Behaviour, timeoutMs = 1_000): GatewayModel & { calls: number } {
+  const model = {
+    name,
+    timeoutMs,
+    calls: 0,
+    chat: {
+      async stream(_messages: BaseMessage[], options: { signal: AbortSignal }) {
+        model.calls++;
+        return behaviour(options.signal);
+      },
+    } satisfies StreamingChatModel,
+  };
+  return model;
+}
+
+const answering = (text: string): Behaviour =>
+  async function* () {
+    for (const word of text.split(" ")) {
+      yield new AIMessageChunk({ content: `${word} ` });
+    }
+    yield new AIMessageChunk({
+      content: "",
+      usage_metadata: { input_tokens: 100, output_tokens: 10, total_tokens: 110 },
+      response_metadata: { finish_reason: "stop" },
+    });
+  };
+
+const failing = (status: number): Behaviour =>
+  // eslint-disable-next-line require-yield
+  async function* () {
+    throw Object.assign(new Error(`${status} status code`), { status });
+  };
+
+const cutAfter = (text: string): Behaviour =>
+  async function* () {
+    yield new AIMessageChunk({ content: text });
+    throw Object.assign(new Error("terminated"), { name: "APIConnectionError" });
+  };
+
+const hanging: Behaviour = (signal) => ({
+  [Symbol.asyncIterator]: () => ({
+    next: () =>
+      new Promise<IteratorResult<AIMessageChunk>>((_, reject) => {
+        if (signal.aborted) {
+          reject(signal.reason);
+        }
+        signal.addEventListener("abort", () => reject(signal.reason));
+      }),
+  }),
+});
+
+async function collect(events: AsyncIterable<ModelTurnEvent>): Promise<ModelTurnEvent[]> {
+  const all: ModelTurnEvent[] = [];
+  for await (const event of events) {
+    all.push(event);
+  }
+  return all;
+}
+
+const request = (signal = new AbortController().signal) => ({ messages: [], tools: [], signal });
+
+describe("model gateway", () => {
+  it("streams the primary's text and completes the turn with usage and cost", async () => {
+    const gateway = createModelGateway({ models: [fakeModel("sim-small", answering("hello there"))], prices: createPriceTable() });
+    const events = await collect(gateway.streamTurn(request()));
+    expect(events.filter((e) => e.type === "delta").map((e) => e.type === "delta" && e.text)).toEqual(["hello ", "there "]);
+    const done = events.at(-1);
+    expect(done?.type === "completed" && done.turn).toMatchObject({
+      model: "sim-small",
+      position: 0,
+      text: "hello there ",
+      usage: { inputTokens: 100, outputTokens: 10, totalTokens: 110 },
+      costUsd: (100 * 0.15 + 10 * 0.6) / 1e6,
+      finishReason: "stop",
+    });
+  });
+
+  it("falls back to the next model when the primary fails before streaming", async () => {
+    const primary = fakeModel("a", failing(503));
+    const fallback = fakeModel("b", answering("ok"));
+    const events = await collect(createModelGateway({ models: [primary, fallback], prices: createPriceTable() }).streamTurn(request()));
+    expect(events.map((e) => e.type)).toEqual(["delta", "completed"]);
+    const done = events.at(-1);
+    expect(done?.type === "completed" && done.turn.position).toBe(1);
+  });
+
+  it("marks a restart when a model fails mid-stream, before the fallback's text", async () => {
+    const gateway = createModelGateway({
+      models: [fakeModel("a", cutAfter("partial")), fakeModel("b", answering("complete answer"))],
+      prices: createPriceTable(),
+    });
+    const events = await collect(gateway.streamTurn(request()));
+    expect(events.map((e) => e.type)).toEqual(["delta", "restart", "delta", "delta", "completed"]);
+    expect(events[1]).toEqual({ type: "restart", failedModel: "a", nextModel: "b", reason: "connection failed" });
+  });
+
+  it("throws ModelsUnavailableError naming every model and why", async () => {
+    const gateway = createModelGateway({
+      models: [fakeModel("a", failing(503)), fakeModel("b", failing(429))],
+      prices: createPriceTable(),
+    });
+    const error = await collect(gateway.streamTurn(request())).catch((e: unknown) => e);
+    expect(isModelsUnavailableError(error)).toBe(true);
+    expect((error as Error).message).toBe("no model could answer: a (HTTP 503), b (HTTP 429)");
+  });
+
+  it("times out a hung model and falls back", async () => {
+    vi.useFakeTimers();
+    try {
+      const gateway = createModelGateway({
+        models: [fakeModel("a", hanging, 2_000), fakeModel("b", answering("ok"))],
+        prices: createPriceTable(),
+      });
+      const run = collect(gateway.streamTurn(request()));
+      await vi.advanceTimersByTimeAsync(2_000);
+      const events = await run;
+      const done = events.at(-1);
+      expect(done?.type === "completed" && done.turn.model).toBe("b");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stops at once with the caller's reason when the caller aborts, trying no other model", async () => {
+    const caller = new AbortController();
+    const fallback = fakeModel("b", answering("ok"));
+    const gateway = createModelGateway({ models: [fakeModel("a", hanging), fallback], prices: createPriceTable() });
+    const run = collect(gateway.streamTurn(request(caller.signal)));
+    caller.abort(new Error("caller went away"));
+    await expect(run).rejects.toThrow("caller went away");
+    expect(fallback.calls).toBe(0);
+  });
+});
