@@ -33,7 +33,10 @@ async function start(args: string[], env: Record<string, string>, pattern: RegEx
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const lines = createInterface({ input: child.stdout! });
+  if (child.stdout === null) {
+    throw new Error("the child process has no standard output");
+  }
+  const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     const match = pattern.exec(line);
     if (match?.[1] !== undefined) {
