@@ -16,6 +16,7 @@ import {
   type StreamResponse,
 } from "../gen/agent/v1/agent_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
+import { restartSafeText } from "./restart-safe-text.js";
 
 /** Header values in any form `new Headers()` accepts. */
 export type HeaderValues = ConstructorParameters<typeof Headers>[0];
@@ -55,6 +56,18 @@ export interface RunOptions {
   readonly maxExecutionTimeMs?: number;
 }
 
+/** Options of {@link AgentClient.stream}. */
+export interface StreamOptions extends RunOptions {
+  /**
+   * `"buffered"` (default): a turn's text deltas are held until the turn
+   * finishes and dropped if the server restarts it on a fallback model, so
+   * printing every `textDelta` never shows a torn or duplicated answer.
+   * `"live"`: deltas arrive as the model produces them; on `stepRestarted`
+   * the consumer must discard the text of that iteration itself.
+   */
+  readonly textDeltas?: "buffered" | "live";
+}
+
 /** Options of a health call. */
 export type HealthOptions = Pick<RunOptions, "timeoutMs" | "signal" | "headers">;
 
@@ -63,7 +76,7 @@ export interface AgentClient {
   /** Runs the agent and returns the summary of the run. */
   execute(input: string, options?: RunOptions): Promise<ExecuteResponse>;
   /** Runs the agent and yields its events as they happen; the last is `runCompleted`. */
-  stream(input: string, options?: RunOptions): AsyncIterable<StreamResponse>;
+  stream(input: string, options?: StreamOptions): AsyncIterable<StreamResponse>;
   /** The service's health and its models. */
   health(options?: HealthOptions): Promise<HealthResponse>;
   /** Closes the client's HTTP/2 connection, if it opened one. */
@@ -95,7 +108,8 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     },
     async *stream(input, run) {
       try {
-        yield* client.stream(create(StreamRequestSchema, runFields(input, run)), callOptions(run));
+        const events = client.stream(create(StreamRequestSchema, runFields(input, run)), callOptions(run));
+        yield* run?.textDeltas === "live" ? events : restartSafeText(events);
       } catch (err) {
         throw toAgentServiceError(err);
       }

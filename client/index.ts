@@ -1,12 +1,22 @@
 // The agent service's client SDK.
 export { createAgentClient } from "./agent-client.js";
-export type { AgentClient, AgentClientOptions, AgentProtocol, HeaderValues, HealthOptions, RunOptions } from "./agent-client.js";
+export type {
+  AgentClient,
+  AgentClientOptions,
+  AgentProtocol,
+  HeaderValues,
+  HealthOptions,
+  RunOptions,
+  StreamOptions,
+} from "./agent-client.js";
 export { AgentServiceError, isAgentServiceError } from "./agent-error.js";
 export { Code } from "@connectrpc/connect";
 export {
+  CircuitState,
   ServingStatus,
   type ExecuteResponse,
   type HealthResponse,
+  type ModelHealth,
   type StreamResponse,
 } from "../gen/agent/v1/agent_service_pb.js";
 export { StopReason, ToolCallStatus, type ModelCall, type Step, type ToolCall, type Usage } from "../gen/agent/v1/run_pb.js";

@@ -1,5 +1,14 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+
+function modelsFile(content: unknown): string {
+  const path = join(mkdtempSync(join(tmpdir(), "models-")), "models.json");
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
 
 describe("loadConfig", () => {
   it("runs on embedded defaults with an empty environment", () => {
@@ -8,13 +17,58 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       port: 8080,
       openaiBaseUrl: undefined,
-      models: ["sim-small", "sim-large"],
       maxIterations: 8,
       maxIterationsCap: 25,
       logLevel: "info",
       simulatorFaults: [],
     });
+    expect(config.models.map((m) => m.name)).toEqual(["sim-small", "sim-large"]);
+    expect(config.models[0]?.policy).toEqual({
+      attemptTimeoutMs: 30_000,
+      totalTimeoutMs: 60_000,
+      maxRetries: 2,
+      initialBackoffMs: 250,
+      maxBackoffMs: 10_000,
+      retryAfterCapMs: 20_000,
+      breakerThreshold: 5,
+      breakerHalfOpenAfterMs: 30_000,
+    });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("applies the resilience knobs from the environment to every model", () => {
+    const config = loadConfig({ AGENT_MODEL_MAX_RETRIES: "0", AGENT_BREAKER_THRESHOLD: "2", AGENT_MODEL_TIMEOUT_MS: "1500" });
+    expect(config.models.every((m) => m.policy.maxRetries === 0 && m.policy.breakerThreshold === 2)).toBe(true);
+    expect(config.models[1]?.policy.attemptTimeoutMs).toBe(1500);
+  });
+
+  it("reads per-model base URLs, keys, knobs and prices from the models file", () => {
+    const path = modelsFile({
+      models: [
+        { name: "primary", baseUrl: "http://127.0.0.1:9001/v1", apiKeyEnv: "PRIMARY_KEY", maxRetries: 1, price: { inputPerMillion: 1, outputPerMillion: 2 } },
+        { name: "backup", baseUrl: "http://127.0.0.1:9002/v1", apiKey: "inline", breakerThreshold: 9 },
+      ],
+    });
+    const config = loadConfig({ AGENT_MODELS_FILE: path, PRIMARY_KEY: "sk-primary", AGENT_MODEL_MAX_RETRIES: "4" });
+    expect(config.models.map((m) => [m.name, m.baseUrl, m.apiKey, m.policy.maxRetries, m.policy.breakerThreshold])).toEqual([
+      ["primary", "http://127.0.0.1:9001/v1", "sk-primary", 1, 5],
+      ["backup", "http://127.0.0.1:9002/v1", "inline", 4, 9],
+    ]);
+    expect(config.models[0]?.price).toEqual({ inputPerMillion: 1, outputPerMillion: 2 });
+  });
+
+  it.each([
+    { content: "{", problem: /AGENT_MODELS_FILE: .*is not valid JSON/ },
+    { content: { models: [] }, problem: /AGENT_MODELS_FILE: .*models: must list at least one model/ },
+    { content: { models: [{ name: "a", maxRetries: -1 }] }, problem: /AGENT_MODELS_FILE: .*models\.0\.maxRetries/ },
+    { content: { models: [{ name: "a", typo: 1 }] }, problem: /AGENT_MODELS_FILE: .*typo/ },
+    { content: { models: [{ name: "a", apiKeyEnv: "MISSING_KEY" }] }, problem: /reads its key from MISSING_KEY, which is not set/ },
+  ])("rejects a bad models file: $problem", ({ content, problem }) => {
+    expect(() => loadConfig({ AGENT_MODELS_FILE: modelsFile(content) })).toThrow(problem);
+  });
+
+  it("rejects a models file that cannot be read", () => {
+    expect(() => loadConfig({ AGENT_MODELS_FILE: "/nonexistent/models.json" })).toThrow(/AGENT_MODELS_FILE: cannot read/);
   });
 
   it("reads a provider and its models", () => {
@@ -24,7 +78,7 @@ describe("loadConfig", () => {
       AGENT_MODELS: " gpt-4o-mini , gpt-4o ",
     });
     expect(config.openaiBaseUrl).toBe("https://api.openai.com/v1");
-    expect(config.models).toEqual(["gpt-4o-mini", "gpt-4o"]);
+    expect(config.models.map((m) => m.name)).toEqual(["gpt-4o-mini", "gpt-4o"]);
   });
 
   it("treats empty values as unset", () => {

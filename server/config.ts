@@ -1,5 +1,24 @@
 import { z } from "zod";
+import type { ResolvedModelPolicyOptions } from "./model/model-policy.js";
+import type { ModelPrice } from "./model/pricing.js";
+import { readModelsFile } from "./models-file.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
+
+/** Everything the service knows about one model of the fallback chain. */
+export interface ModelSettings {
+  /** Model name as sent to the provider. */
+  readonly name: string;
+  /** The model's own base URL; undefined uses `OPENAI_BASE_URL` or the built-in simulator. */
+  readonly baseUrl: string | undefined;
+  /** The model's own API key; undefined uses `OPENAI_API_KEY`. Never logged. */
+  readonly apiKey: string | undefined;
+  /** Sampling temperature. Default 0. */
+  readonly temperature: number;
+  /** Timeouts, retries and circuit breaker. */
+  readonly policy: ResolvedModelPolicyOptions;
+  /** Price override; undefined uses the built-in price table. */
+  readonly price: ModelPrice | undefined;
+}
 
 /**
  * The service's configuration, parsed once at start-up from the environment.
@@ -17,10 +36,8 @@ export interface Config {
   readonly openaiBaseUrl: string | undefined;
   /** API key sent to the provider. `OPENAI_API_KEY`. Never logged. */
   readonly openaiApiKey: string | undefined;
-  /** Models in fallback order, primary first. `AGENT_MODELS`. */
-  readonly models: readonly string[];
-  /** Per model call timeout. `AGENT_MODEL_TIMEOUT_MS`, default 30,000. */
-  readonly modelTimeoutMs: number;
+  /** Models in fallback order, primary first. `AGENT_MODELS` or `AGENT_MODELS_FILE`. */
+  readonly models: readonly ModelSettings[];
   /** Model turns per run when the caller sets none. `AGENT_MAX_ITERATIONS`, default 8. */
   readonly maxIterations: number;
   /** Highest `max_iterations` a caller may ask for. `AGENT_MAX_ITERATIONS_CAP`, default 25. */
@@ -75,7 +92,15 @@ const environmentSchema = z.object({
       .refine((ms) => new Set(ms).size === ms.length, "must not name a model twice")
       .optional(),
   ),
+  AGENT_MODELS_FILE: optionalText,
   AGENT_MODEL_TIMEOUT_MS: integer(100, 600_000).default(30_000),
+  AGENT_MODEL_TOTAL_TIMEOUT_MS: integer(100, 3_600_000).default(60_000),
+  AGENT_MODEL_MAX_RETRIES: integer(0, 10).default(2),
+  AGENT_RETRY_INITIAL_BACKOFF_MS: integer(1, 600_000).default(250),
+  AGENT_RETRY_MAX_BACKOFF_MS: integer(1, 600_000).default(10_000),
+  AGENT_RETRY_AFTER_CAP_MS: integer(0, 3_600_000).default(20_000),
+  AGENT_BREAKER_THRESHOLD: integer(1, 1_000).default(5),
+  AGENT_BREAKER_HALF_OPEN_AFTER_MS: integer(1, 3_600_000).default(30_000),
   AGENT_MAX_ITERATIONS: integer(1, 1_000).default(8),
   AGENT_MAX_ITERATIONS_CAP: integer(1, 1_000).default(25),
   AGENT_MAX_EXECUTION_TIME_MS: integer(100, 3_600_000).default(60_000),
@@ -136,8 +161,43 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       `AGENT_MAX_EXECUTION_TIME_MS: must not exceed AGENT_MAX_EXECUTION_TIME_CAP_MS (${e.AGENT_MAX_EXECUTION_TIME_CAP_MS})`,
     );
   }
-  if (e.OPENAI_BASE_URL !== undefined && e.AGENT_MODELS === undefined) {
+  if (e.OPENAI_BASE_URL !== undefined && e.AGENT_MODELS === undefined && e.AGENT_MODELS_FILE === undefined) {
     problems.push("AGENT_MODELS: must be set when OPENAI_BASE_URL is set (for example gpt-4o-mini,gpt-4o)");
+  }
+  if (e.AGENT_MODELS !== undefined && e.AGENT_MODELS_FILE !== undefined) {
+    problems.push("AGENT_MODELS: must not be set together with AGENT_MODELS_FILE, which lists the models itself");
+  }
+  const policy: ResolvedModelPolicyOptions = {
+    attemptTimeoutMs: e.AGENT_MODEL_TIMEOUT_MS,
+    totalTimeoutMs: e.AGENT_MODEL_TOTAL_TIMEOUT_MS,
+    maxRetries: e.AGENT_MODEL_MAX_RETRIES,
+    initialBackoffMs: e.AGENT_RETRY_INITIAL_BACKOFF_MS,
+    maxBackoffMs: e.AGENT_RETRY_MAX_BACKOFF_MS,
+    retryAfterCapMs: e.AGENT_RETRY_AFTER_CAP_MS,
+    breakerThreshold: e.AGENT_BREAKER_THRESHOLD,
+    breakerHalfOpenAfterMs: e.AGENT_BREAKER_HALF_OPEN_AFTER_MS,
+  };
+  let models: ModelSettings[] = (e.AGENT_MODELS ?? simulatorModels).map((name) => ({
+    name,
+    baseUrl: undefined,
+    apiKey: undefined,
+    temperature: 0,
+    policy,
+    price: undefined,
+  }));
+  if (e.AGENT_MODELS_FILE !== undefined) {
+    try {
+      models = readModelsFile(e.AGENT_MODELS_FILE).map((entry) => {
+        const { name, baseUrl, apiKey, apiKeyEnv, temperature, price, ...knobs } = entry;
+        const keyFromEnv = apiKeyEnv === undefined ? undefined : env[apiKeyEnv];
+        if (apiKeyEnv !== undefined && (keyFromEnv === undefined || keyFromEnv === "")) {
+          problems.push(`AGENT_MODELS_FILE: model ${name} reads its key from ${apiKeyEnv}, which is not set`);
+        }
+        return { name, baseUrl, apiKey: apiKey ?? keyFromEnv, temperature: temperature ?? 0, policy: { ...policy, ...knobs }, price };
+      });
+    } catch (err) {
+      problems.push(`AGENT_MODELS_FILE: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -147,8 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     port: e.PORT,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     openaiApiKey: e.OPENAI_API_KEY,
-    models: Object.freeze([...(e.AGENT_MODELS ?? simulatorModels)]),
-    modelTimeoutMs: e.AGENT_MODEL_TIMEOUT_MS,
+    models: Object.freeze(models.map((m) => Object.freeze(m))),
     maxIterations: e.AGENT_MAX_ITERATIONS,
     maxIterationsCap: e.AGENT_MAX_ITERATIONS_CAP,
     maxExecutionTimeMs: e.AGENT_MAX_EXECUTION_TIME_MS,

@@ -13,6 +13,7 @@ import { startHttpServer } from "./http-server.js";
 import { createLogger } from "./logger.js";
 import { createChatModel } from "./model/chat-model.js";
 import { createModelGateway } from "./model/model-gateway.js";
+import { createModelPolicy } from "./model/model-policy.js";
 import { createPriceTable } from "./model/pricing.js";
 import { defaultPrompt } from "./prompts/prompt-version.js";
 import { createAgentService } from "./rpc/agent-service.js";
@@ -55,27 +56,58 @@ export async function startAgentService(
 ): Promise<RunningAgentService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const telemetry = createTelemetry();
+  let stopping = false;
+  let shutdown: Promise<void> | undefined;
 
-  // Without a provider the built-in simulator serves the models in-process.
+  // Models without a base URL of their own use OPENAI_BASE_URL, or else the
+  // built-in simulator, started in-process to serve them.
+  const simulated = config.models.filter((m) => m.baseUrl === undefined && config.openaiBaseUrl === undefined);
   const simulator =
-    config.openaiBaseUrl === undefined
-      ? await createSimulator({
-          models: [...config.models],
-          faults: [...config.simulatorFaults],
-        })
+    simulated.length > 0
+      ? await createSimulator({ models: simulated.map((m) => m.name), faults: [...config.simulatorFaults] })
       : undefined;
-  const baseUrl = config.openaiBaseUrl ?? simulator?.url ?? "";
   if (simulator !== undefined) {
-    logger.info({ base_url: baseUrl, models: config.models }, "no OPENAI_BASE_URL set: using the built-in model simulator");
+    logger.info(
+      { base_url: simulator.url, models: simulated.map((m) => m.name) },
+      "no OPENAI_BASE_URL set: using the built-in model simulator",
+    );
   }
-  const apiKey = config.openaiApiKey ?? "simulator";
+  const prices = createPriceTable(
+    Object.fromEntries(config.models.flatMap((m) => (m.price === undefined ? [] : [[m.name, m.price]]))),
+  );
   const gateway = createModelGateway({
-    models: config.models.map((name) => ({
-      name,
-      chat: createChatModel({ model: name, baseUrl, apiKey }),
-      timeoutMs: config.modelTimeoutMs,
+    models: config.models.map((model) => ({
+      name: model.name,
+      chat: createChatModel({
+        model: model.name,
+        baseUrl: model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "",
+        apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
+        temperature: model.temperature,
+      }),
+      policy: createModelPolicy(model.policy),
     })),
-    prices: createPriceTable(),
+    prices,
+  });
+
+  const health = createHealthStatus([AgentService.typeName]);
+  // Probes see NOT_SERVING while every model's breaker is open: no run can succeed.
+  const updateServing = () => {
+    const serving = gateway.status().some((m) => m.breaker !== "open");
+    health.setAll(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  };
+  gateway.subscribe((event) => {
+    if (event.type === "breaker") {
+      const log = event.state === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log({ model: event.model, state: event.state }, `circuit breaker of ${event.model} is ${event.state}`);
+      if (!stopping) {
+        updateServing();
+      }
+    } else {
+      logger.info(
+        { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason },
+        `retrying ${event.model}`,
+      );
+    }
   });
 
   const tools = createToolRegistry(options.tools ?? createBuiltinTools());
@@ -86,7 +118,6 @@ export async function startAgentService(
     prompt: defaultPrompt,
   });
 
-  const health = createHealthStatus([AgentService.typeName]);
   const limits = {
     maxInputChars: config.maxInputChars,
     maxIterations: config.maxIterations,
@@ -97,7 +128,7 @@ export async function startAgentService(
   const routes = (router: ConnectRouter) => {
     router.service(
       AgentService,
-      createAgentService({ executor, limits, logger, health, modelNames: gateway.modelNames, version: packageVersion() }),
+      createAgentService({ executor, limits, logger, health, models: () => gateway.status(), version: packageVersion() }),
     );
     router.service(Health, createGrpcHealthService(health));
   };
@@ -110,20 +141,20 @@ export async function startAgentService(
     logger,
   });
 
-  let stopping: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
     simulator,
     shutdown(graceMs = config.shutdownGraceMs) {
-      stopping ??= (async () => {
+      shutdown ??= (async () => {
+        stopping = true;
         // Probes see NOT_SERVING first, so load balancers stop sending work.
         health.setAll(ServingStatus.NOT_SERVING);
         await server.shutdown(graceMs);
         await simulator?.close();
         await telemetry.shutdown();
       })();
-      return stopping;
+      return shutdown;
     },
   };
 }

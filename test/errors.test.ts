@@ -195,7 +195,7 @@ describe("INTERNAL", () => {
             limits: { maxInputChars: 10, maxIterations: 1, maxIterationsCap: 1, maxExecutionTimeMs: 1000, maxExecutionTimeCapMs: 1000 },
             logger,
             health: createHealthStatus([]),
-            modelNames: ["m"],
+            models: () => [],
             version: "test",
           }),
         ),

@@ -18,7 +18,7 @@ describe("when the primary model breaks mid-answer", () => {
     svc.simulator.setFaults([{ kind: "cut-stream", model: "sim-small" }]);
     try {
       const events: StreamResponse[] = [];
-      for await (const event of client.stream("Hello there, who are you?")) {
+      for await (const event of client.stream("Hello there, who are you?", { textDeltas: "live" })) {
         events.push(event);
       }
       const kinds = events.map((e) => e.event.case);

@@ -11,7 +11,7 @@ import { createBuiltinTools, createToolRegistry, createToolRunner, defineTool, t
 type Script = (request: ModelTurnRequest) => AsyncIterable<ModelTurnEvent> | ModelTurnEvent[];
 
 /** A gateway that plays one script entry per model turn and records the requests. */
-function scriptedGateway(script: Script[]): ModelGateway & { requests: ModelTurnRequest[] } {
+function scriptedGateway(script: Script[]): Pick<ModelGateway, "modelNames" | "streamTurn"> & { requests: ModelTurnRequest[] } {
   const requests: ModelTurnRequest[] = [];
   return {
     modelNames: ["fake-primary", "fake-fallback"],
@@ -51,7 +51,7 @@ const callTools = (...toolCalls: RequestedToolCall[]): Script => () => [
 ];
 const calculator = (id: string, args: string): RequestedToolCall => ({ id, name: "calculator", arguments: args });
 
-function executorWith(gateway: ModelGateway, extraTools: AgentTool[] = [], toolTimeoutMs = 1_000) {
+function executorWith(gateway: Pick<ModelGateway, "modelNames" | "streamTurn">, extraTools: AgentTool[] = [], toolTimeoutMs = 1_000) {
   const registry = createToolRegistry([...createBuiltinTools(), ...extraTools]);
   let ids = 0;
   return createAgentExecutor({

@@ -19,8 +19,8 @@ import type { ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js
 
 /** Dependencies of {@link createAgentExecutor}. */
 export interface AgentExecutorOptions {
-  /** The one way to call models. */
-  readonly gateway: ModelGateway;
+  /** The one way to call models; the executor needs only its turns. */
+  readonly gateway: Pick<ModelGateway, "modelNames" | "streamTurn">;
   /** Tools offered to the model. */
   readonly tools: ToolRegistry;
   /** Runs tool calls: validation, timeouts, errors as messages. */

@@ -1,3 +1,7 @@
+import { isBrokenCircuitError, isTaskCancelledError } from "cockatiel";
+import { AttemptTimeoutError } from "./attempt-signal.js";
+import { MidStreamError } from "./failure-classification.js";
+
 /** Why one model could not answer a turn. */
 export interface ModelFailure {
   readonly model: string;
@@ -22,6 +26,18 @@ export function isModelsUnavailableError(err: unknown): err is ModelsUnavailable
  * the HTTP status and the provider's error code, never headers or the key.
  */
 export function describeModelFailure(err: unknown): string {
+  if (isBrokenCircuitError(err)) {
+    return "circuit open: too many recent failures";
+  }
+  if (isTaskCancelledError(err)) {
+    return "gave up: the model's total time ran out";
+  }
+  if (err instanceof AttemptTimeoutError) {
+    return err.message;
+  }
+  if (err instanceof MidStreamError) {
+    return `${describeModelFailure(err.cause)} mid-stream`;
+  }
   if (typeof err !== "object" || err === null) {
     return "failed";
   }

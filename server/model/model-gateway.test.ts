@@ -2,14 +2,20 @@ import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import { describe, expect, it, vi } from "vitest";
 import { isModelsUnavailableError } from "./model-errors.js";
 import { createModelGateway, type GatewayModel, type ModelTurnEvent, type StreamingChatModel } from "./model-gateway.js";
+import { createModelPolicy, type ModelPolicyOptions } from "./model-policy.js";
 import { createPriceTable } from "./pricing.js";
 
 type Behaviour = (signal: AbortSignal) => AsyncIterable<AIMessageChunk>;
 
-function fakeModel(name: string, behaviour: Behaviour, timeoutMs = 1_000): GatewayModel & { calls: number } {
+function fakeModel(
+  name: string,
+  behaviour: Behaviour,
+  timeoutMs = 1_000,
+  policy: ModelPolicyOptions = {},
+): GatewayModel & { calls: number } {
   const model = {
     name,
-    timeoutMs,
+    policy: createModelPolicy({ attemptTimeoutMs: timeoutMs, maxRetries: 0, ...policy }),
     calls: 0,
     chat: {
       async stream(_messages: BaseMessage[], options: { signal: AbortSignal }) {
@@ -99,7 +105,7 @@ describe("model gateway", () => {
     });
     const events = await collect(gateway.streamTurn(request()));
     expect(events.map((e) => e.type)).toEqual(["delta", "restart", "delta", "delta", "completed"]);
-    expect(events[1]).toEqual({ type: "restart", failedModel: "a", nextModel: "b", reason: "connection failed" });
+    expect(events[1]).toEqual({ type: "restart", failedModel: "a", nextModel: "b", reason: "connection failed mid-stream" });
   });
 
   it("throws ModelsUnavailableError naming every model and why", async () => {
@@ -137,5 +143,34 @@ describe("model gateway", () => {
     caller.abort(new Error("caller went away"));
     await expect(run).rejects.toThrow("caller went away");
     expect(fallback.calls).toBe(0);
+  });
+
+  it("retries the primary and reports the attempt that answered", async () => {
+    let calls = 0;
+    const flaky: Behaviour = (signal) => {
+      calls++;
+      return calls === 1 ? failing(503)(signal) : answering("ok")(signal);
+    };
+    const gateway = createModelGateway({
+      models: [fakeModel("a", flaky, 1_000, { maxRetries: 2, initialBackoffMs: 1 })],
+      prices: createPriceTable(),
+    });
+    const events = await collect(gateway.streamTurn(request()));
+    const done = events.at(-1);
+    expect(done?.type === "completed" && { model: done.turn.model, attempt: done.turn.attempt }).toEqual({ model: "a", attempt: 2 });
+  });
+
+  it("skips a model whose breaker is open without calling it", async () => {
+    const primary = fakeModel("a", failing(503), 1_000, { breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000 });
+    const fallback = fakeModel("b", answering("ok"));
+    const gateway = createModelGateway({ models: [primary, fallback], prices: createPriceTable() });
+    await collect(gateway.streamTurn(request()));
+    expect(primary.calls).toBe(1);
+    expect(primary.policy.breakerState()).toBe("open");
+
+    const events = await collect(gateway.streamTurn(request()));
+    expect(primary.calls).toBe(1);
+    const done = events.at(-1);
+    expect(done?.type === "completed" && done.turn.model).toBe("b");
   });
 });

@@ -1,5 +1,9 @@
 import type { BaseMessage, AIMessageChunk, MessageContent } from "@langchain/core/messages";
+import { createAsyncQueue } from "./async-queue.js";
+import { MidStreamError } from "./failure-classification.js";
 import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
+import type { BreakerState, ModelPolicy } from "./model-policy.js";
+import { createOutcomeWindow, type OutcomeStats } from "./outcome-window.js";
 import type { PriceTable, TokenUsage } from "./pricing.js";
 
 /**
@@ -19,8 +23,8 @@ export interface GatewayModel {
   readonly name: string;
   /** The chat model that reaches it. */
   readonly chat: StreamingChatModel;
-  /** Time one call may take, from request to last chunk. */
-  readonly timeoutMs: number;
+  /** Its resilience policy: timeouts, retries, circuit breaker. */
+  readonly policy: ModelPolicy;
 }
 
 /** Options for {@link createModelGateway}. */
@@ -78,15 +82,37 @@ export interface ModelTurnRequest {
   readonly signal: AbortSignal;
 }
 
+/** The health of one model, for `Health` and probes. */
+export interface ModelStatus {
+  readonly name: string;
+  readonly position: number;
+  readonly breaker: BreakerState;
+  /** Attempts in the last minute, and how many failed. */
+  readonly recent: OutcomeStats;
+  /** Why the last failed attempt failed, if any did. */
+  readonly lastError: string | undefined;
+}
+
+/** What the gateway reports as it works, for logs and health. */
+export type GatewayEvent =
+  | { readonly type: "breaker"; readonly model: string; readonly state: BreakerState }
+  | { readonly type: "retry"; readonly model: string; readonly attempt: number; readonly delayMs: number; readonly reason: string };
+
 /** The one way the service calls models. */
 export interface ModelGateway {
   /** Names of the configured models, primary first. */
   readonly modelNames: readonly string[];
+  /** Each model's breaker state and recent error rate, primary first. */
+  status(): readonly ModelStatus[];
+  /** Subscribes to breaker changes and retries; returns the unsubscribe function. */
+  subscribe(listener: (event: GatewayEvent) => void): () => void;
   /**
-   * Streams one model turn. Tries the models in order; a model that fails
-   * after streaming text is followed by a `restart` event, and the text
-   * streamed before it is void. Throws {@link ModelsUnavailableError} when
-   * every model failed, or the signal's reason when it aborted.
+   * Streams one model turn. Tries the models in order, each under its policy
+   * (retries, timeouts, breaker; a model whose breaker is open is skipped
+   * without a call). A model that fails after streaming text is followed by a
+   * `restart` event, and the text streamed before it is void. Throws
+   * {@link ModelsUnavailableError} when every model failed, or the signal's
+   * reason when it aborted.
    */
   streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined>;
 }
@@ -98,38 +124,69 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
   }
   const clock = options.clock ?? (() => performance.now());
   const { models, prices } = options;
+  const windows = models.map(() => createOutcomeWindow());
+  const lastErrors: (string | undefined)[] = models.map(() => undefined);
+  const listeners = new Set<(event: GatewayEvent) => void>();
+  for (const model of models) {
+    model.policy.subscribe((event) => {
+      const gatewayEvent: GatewayEvent =
+        event.type === "breaker"
+          ? { type: "breaker", model: model.name, state: event.state }
+          : { type: "retry", model: model.name, attempt: event.attempt, delayMs: event.delayMs, reason: describeModelFailure(event.error) };
+      listeners.forEach((listener) => listener(gatewayEvent));
+    });
+  }
 
   async function* streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined> {
     const failures: ModelFailure[] = [];
     for (const [position, model] of models.entries()) {
       const started = clock();
-      const attempt = createAttemptSignal(request.signal, model.timeoutMs);
+      const deltas = createAsyncQueue<string>();
       let streamedText = false;
-      try {
-        attempt.signal.throwIfAborted();
-        const stream = await model.chat.stream([...request.messages], {
-          signal: attempt.signal,
-          tools: [...request.tools],
-        });
+      // The policy retries whole calls; deltas reach the caller as they come.
+      // An open breaker rejects at once, without a call.
+      const call = model.policy.execute(async ({ signal, attempt }) => {
         let aggregate: AIMessageChunk | undefined;
-        for await (const chunk of stream) {
-          aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
-          const text = textOf(chunk.content);
-          if (text !== "") {
-            streamedText = true;
-            yield { type: "delta", text };
+        try {
+          const stream = await model.chat.stream([...request.messages], { signal, tools: [...request.tools] });
+          for await (const chunk of stream) {
+            aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
+            const text = textOf(chunk.content);
+            if (text !== "") {
+              streamedText = true;
+              deltas.push(text);
+            }
           }
+          if (aggregate === undefined) {
+            throw new EmptyResponseError();
+          }
+        } catch (err) {
+          // A caller who went away says nothing about the model's health.
+          if (!request.signal.aborted) {
+            windows[position]?.record(false);
+            lastErrors[position] = describeModelFailure(signal.aborted ? signal.reason : err);
+          }
+          throw streamedText ? new MidStreamError(err) : err;
         }
-        if (aggregate === undefined) {
-          throw new EmptyResponseError();
+        windows[position]?.record(true);
+        return { aggregate, attempt };
+      }, request.signal);
+      call.then(
+        () => deltas.close(),
+        (err: unknown) => deltas.close(err),
+      );
+      try {
+        for await (const text of deltas) {
+          yield { type: "delta", text };
         }
+        const { aggregate, attempt } = await call;
         const usage = usageOf(aggregate);
         yield {
           type: "completed",
           turn: {
             model: model.name,
             position,
-            attempt: 1,
+            attempt,
             text: textOf(aggregate.content),
             toolCalls: toolCallsOf(aggregate),
             usage,
@@ -143,20 +200,33 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         if (request.signal.aborted) {
           throw request.signal.reason;
         }
-        const reason = attempt.timedOut() ? `timed out after ${model.timeoutMs} ms` : describeModelFailure(err);
+        const reason = describeModelFailure(err);
         failures.push({ model: model.name, reason });
         const next = models[position + 1];
         if (streamedText && next !== undefined) {
           yield { type: "restart", failedModel: model.name, nextModel: next.name, reason };
         }
-      } finally {
-        attempt.dispose();
       }
     }
     throw new ModelsUnavailableError(failures);
   }
 
-  return { modelNames: models.map((m) => m.name), streamTurn };
+  return {
+    modelNames: models.map((m) => m.name),
+    status: () =>
+      models.map((model, position) => ({
+        name: model.name,
+        position,
+        breaker: model.policy.breakerState(),
+        recent: windows[position]?.stats() ?? { calls: 0, failures: 0, errorRate: 0 },
+        lastError: lastErrors[position],
+      })),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    streamTurn,
+  };
 }
 
 class EmptyResponseError extends Error {
@@ -164,26 +234,6 @@ class EmptyResponseError extends Error {
   constructor() {
     super("the model sent no chunks");
   }
-}
-
-/** A signal that aborts with the caller's, or when the attempt's time is up. */
-function createAttemptSignal(parent: AbortSignal, timeoutMs: number) {
-  const controller = new AbortController();
-  let timedOut = false;
-  const onAbort = () => controller.abort(parent.reason);
-  parent.addEventListener("abort", onAbort);
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`model call timed out after ${timeoutMs} ms`));
-  }, timeoutMs);
-  return {
-    signal: controller.signal,
-    timedOut: () => timedOut,
-    dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onAbort);
-    },
-  };
 }
 
 function textOf(content: MessageContent): string {

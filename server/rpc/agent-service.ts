@@ -3,6 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { Logger } from "pino";
 import {
   type AgentService,
+  CircuitState,
   ServingStatus,
   type ExecuteResponse,
   type StreamResponse,
@@ -10,10 +11,18 @@ import {
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import type { ModelStatus } from "../model/model-gateway.js";
+import type { BreakerState } from "../model/model-policy.js";
 import { toConnectError } from "./error-mapping.js";
 import type { HealthStatus } from "./health-status.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
 import { serverSpanKey, traceIdOf } from "./trace-interceptor.js";
+
+const circuitStates: Record<BreakerState, CircuitState> = {
+  closed: CircuitState.CLOSED,
+  open: CircuitState.OPEN,
+  "half-open": CircuitState.HALF_OPEN,
+};
 
 /** Dependencies of {@link createAgentService}. */
 export interface AgentServiceOptions {
@@ -22,8 +31,8 @@ export interface AgentServiceOptions {
   readonly limits: RequestLimits;
   readonly logger: Logger;
   readonly health: HealthStatus;
-  /** Configured models, primary first. */
-  readonly modelNames: readonly string[];
+  /** The configured models' state, primary first. */
+  readonly models: () => readonly ModelStatus[];
   /** Version of the service, reported by Health. */
   readonly version: string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -36,7 +45,7 @@ export interface AgentServiceOptions {
  * the summary the last one carries.
  */
 export function createAgentService(options: AgentServiceOptions): ServiceImpl<typeof AgentService> {
-  const { executor, limits, logger, health, modelNames, version } = options;
+  const { executor, limits, logger, health, models, version } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
 
@@ -105,7 +114,14 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         status: serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
         version,
         uptime: durationFromMs(now() - startedAt),
-        models: modelNames.map((name, position) => ({ name, position })),
+        models: models().map((m) => ({
+          name: m.name,
+          position: m.position,
+          circuitState: circuitStates[m.breaker],
+          recentCalls: m.recent.calls,
+          recentErrorRate: m.recent.errorRate,
+          lastError: m.lastError ?? "",
+        })),
       };
     },
   };

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/agent_service.proto.
  */
 export const file_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSJuCg5FeGVjdXRlUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ivgIKD0V4ZWN1dGVSZXNwb25zZRIOCgZydW5faWQYASABKAkSEAoIdHJhY2VfaWQYAiABKAkSDgoGb3V0cHV0GAMgASgJEikKC3N0b3BfcmVhc29uGAQgASgOMhQuYWdlbnQudjEuU3RvcFJlYXNvbhIdCgVzdGVwcxgFIAMoCzIOLmFnZW50LnYxLlN0ZXASHgoFdXNhZ2UYBiABKAsyDy5hZ2VudC52MS5Vc2FnZRIQCghjb3N0X3VzZBgHIAEoARINCgVtb2RlbBgIIAEoCRIVCg1mYWxsYmFja191c2VkGAkgASgIEhYKDnByb21wdF92ZXJzaW9uGAogASgJEhIKCml0ZXJhdGlvbnMYCyABKA0SKwoIZHVyYXRpb24YDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ibQoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwMKDlN0cmVhbVJlc3BvbnNlEisKC3J1bl9zdGFydGVkGAEgASgLMhQuYWdlbnQudjEuUnVuU3RhcnRlZEgAEikKCnRleHRfZGVsdGEYAiABKAsyEy5hZ2VudC52MS5UZXh0RGVsdGFIABI2ChF0b29sX2NhbGxfc3RhcnRlZBgDIAEoCzIZLmFnZW50LnYxLlRvb2xDYWxsU3RhcnRlZEgAEjgKEnRvb2xfY2FsbF9maW5pc2hlZBgEIAEoCzIaLmFnZW50LnYxLlRvb2xDYWxsRmluaXNoZWRIABI6ChNtb2RlbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhsuYWdlbnQudjEuTW9kZWxDYWxsRmluaXNoZWRIABIxCg5zdGVwX3Jlc3RhcnRlZBgGIAEoCzIXLmFnZW50LnYxLlN0ZXBSZXN0YXJ0ZWRIABIvCg1ydW5fY29tcGxldGVkGAcgASgLMhYuYWdlbnQudjEuUnVuQ29tcGxldGVkSABCBwoFZXZlbnQiOQoMUnVuQ29tcGxldGVkEikKBnJlc3VsdBgBIAEoCzIZLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZSIPCg1IZWFsdGhSZXF1ZXN0IpwBCg5IZWFsdGhSZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5hZ2VudC52MS5TZXJ2aW5nU3RhdHVzEg8KB3ZlcnNpb24YAiABKAkSKQoGdXB0aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKBm1vZGVscxgEIAMoCzIVLmFnZW50LnYxLk1vZGVsSGVhbHRoIi0KC01vZGVsSGVhbHRoEgwKBG5hbWUYASABKAkSEAoIcG9zaXRpb24YAiABKA0qawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration]);
+  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSJuCg5FeGVjdXRlUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ivgIKD0V4ZWN1dGVSZXNwb25zZRIOCgZydW5faWQYASABKAkSEAoIdHJhY2VfaWQYAiABKAkSDgoGb3V0cHV0GAMgASgJEikKC3N0b3BfcmVhc29uGAQgASgOMhQuYWdlbnQudjEuU3RvcFJlYXNvbhIdCgVzdGVwcxgFIAMoCzIOLmFnZW50LnYxLlN0ZXASHgoFdXNhZ2UYBiABKAsyDy5hZ2VudC52MS5Vc2FnZRIQCghjb3N0X3VzZBgHIAEoARINCgVtb2RlbBgIIAEoCRIVCg1mYWxsYmFja191c2VkGAkgASgIEhYKDnByb21wdF92ZXJzaW9uGAogASgJEhIKCml0ZXJhdGlvbnMYCyABKA0SKwoIZHVyYXRpb24YDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ibQoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwMKDlN0cmVhbVJlc3BvbnNlEisKC3J1bl9zdGFydGVkGAEgASgLMhQuYWdlbnQudjEuUnVuU3RhcnRlZEgAEikKCnRleHRfZGVsdGEYAiABKAsyEy5hZ2VudC52MS5UZXh0RGVsdGFIABI2ChF0b29sX2NhbGxfc3RhcnRlZBgDIAEoCzIZLmFnZW50LnYxLlRvb2xDYWxsU3RhcnRlZEgAEjgKEnRvb2xfY2FsbF9maW5pc2hlZBgEIAEoCzIaLmFnZW50LnYxLlRvb2xDYWxsRmluaXNoZWRIABI6ChNtb2RlbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhsuYWdlbnQudjEuTW9kZWxDYWxsRmluaXNoZWRIABIxCg5zdGVwX3Jlc3RhcnRlZBgGIAEoCzIXLmFnZW50LnYxLlN0ZXBSZXN0YXJ0ZWRIABIvCg1ydW5fY29tcGxldGVkGAcgASgLMhYuYWdlbnQudjEuUnVuQ29tcGxldGVkSABCBwoFZXZlbnQiOQoMUnVuQ29tcGxldGVkEikKBnJlc3VsdBgBIAEoCzIZLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZSIPCg1IZWFsdGhSZXF1ZXN0IpwBCg5IZWFsdGhSZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5hZ2VudC52MS5TZXJ2aW5nU3RhdHVzEg8KB3ZlcnNpb24YAiABKAkSKQoGdXB0aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKBm1vZGVscxgEIAMoCzIVLmFnZW50LnYxLk1vZGVsSGVhbHRoIqEBCgtNb2RlbEhlYWx0aBIMCgRuYW1lGAEgASgJEhAKCHBvc2l0aW9uGAIgASgNEi0KDWNpcmN1aXRfc3RhdGUYAyABKA4yFi5hZ2VudC52MS5DaXJjdWl0U3RhdGUSFAoMcmVjZW50X2NhbGxzGAQgASgNEhkKEXJlY2VudF9lcnJvcl9yYXRlGAUgASgBEhIKCmxhc3RfZXJyb3IYBiABKAkqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration]);
 
 /**
  * The task for one run. Limits a caller sets may only lower the server's.
@@ -291,7 +291,7 @@ export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
  */
 export type HealthResponse = Message<"agent.v1.HealthResponse"> & {
   /**
-   * SERVING when at least one model can take calls.
+   * SERVING while at least one model's breaker is not open.
    *
    * @generated from field: agent.v1.ServingStatus status = 1;
    */
@@ -345,6 +345,34 @@ export type ModelHealth = Message<"agent.v1.ModelHealth"> & {
    * @generated from field: uint32 position = 2;
    */
   position: number;
+
+  /**
+   * The model's circuit breaker: an open one is skipped without a call.
+   *
+   * @generated from field: agent.v1.CircuitState circuit_state = 3;
+   */
+  circuitState: CircuitState;
+
+  /**
+   * Attempts on this model in the last minute.
+   *
+   * @generated from field: uint32 recent_calls = 4;
+   */
+  recentCalls: number;
+
+  /**
+   * Share of those attempts that failed, from 0 to 1.
+   *
+   * @generated from field: double recent_error_rate = 5;
+   */
+  recentErrorRate: number;
+
+  /**
+   * Why the last failed attempt failed, if one did.
+   *
+   * @generated from field: string last_error = 6;
+   */
+  lastError: string;
 };
 
 /**
@@ -381,6 +409,45 @@ export enum ServingStatus {
  */
 export const ServingStatusSchema: GenEnum<ServingStatus> = /*@__PURE__*/
   enumDesc(file_agent_v1_agent_service, 0);
+
+/**
+ * State of a model's circuit breaker.
+ *
+ * @generated from enum agent.v1.CircuitState
+ */
+export enum CircuitState {
+  /**
+   * @generated from enum value: CIRCUIT_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Calls go through.
+   *
+   * @generated from enum value: CIRCUIT_STATE_CLOSED = 1;
+   */
+  CLOSED = 1,
+
+  /**
+   * Too many recent failures: calls are skipped until the cool-down ends.
+   *
+   * @generated from enum value: CIRCUIT_STATE_OPEN = 2;
+   */
+  OPEN = 2,
+
+  /**
+   * The cool-down ended: one probe call decides whether to close or reopen.
+   *
+   * @generated from enum value: CIRCUIT_STATE_HALF_OPEN = 3;
+   */
+  HALF_OPEN = 3,
+}
+
+/**
+ * Describes the enum agent.v1.CircuitState.
+ */
+export const CircuitStateSchema: GenEnum<CircuitState> = /*@__PURE__*/
+  enumDesc(file_agent_v1_agent_service, 1);
 
 /**
  * Runs tool-calling agents on behalf of internal services.

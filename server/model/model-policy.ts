@@ -1,0 +1,162 @@
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IRetryBackoffContext,
+} from "cockatiel";
+import { AttemptTimeoutError, createAttemptSignal } from "./attempt-signal.js";
+import { isModelFault, isRetryable, retryAfterMsOf } from "./failure-classification.js";
+
+/** Resilience knobs of one model. Defaults apply in {@link resolveModelPolicyOptions}. */
+export interface ModelPolicyOptions {
+  /** Time one attempt may take, request to last chunk. Default 30,000 ms. */
+  readonly attemptTimeoutMs?: number;
+  /** Time all attempts on this model may take together, waits included. Default 60,000 ms. */
+  readonly totalTimeoutMs?: number;
+  /** Retries after the first attempt. Default 2. */
+  readonly maxRetries?: number;
+  /** First backoff ceiling; each retry doubles it (full jitter). Default 250 ms. */
+  readonly initialBackoffMs?: number;
+  /** Highest backoff ceiling. Default 10,000 ms. */
+  readonly maxBackoffMs?: number;
+  /** Longest `Retry-After` honoured; a longer one is cut to this. Default 20,000 ms. */
+  readonly retryAfterCapMs?: number;
+  /** Consecutive model faults that open the breaker. Default 5. */
+  readonly breakerThreshold?: number;
+  /** Time an open breaker waits before letting one probe call through. Default 30,000 ms. */
+  readonly breakerHalfOpenAfterMs?: number;
+}
+
+/** {@link ModelPolicyOptions} with every default applied. */
+export type ResolvedModelPolicyOptions = Required<ModelPolicyOptions>;
+
+/** Applies the defaults documented on {@link ModelPolicyOptions}. */
+export function resolveModelPolicyOptions(options: ModelPolicyOptions = {}): ResolvedModelPolicyOptions {
+  return {
+    attemptTimeoutMs: options.attemptTimeoutMs ?? 30_000,
+    totalTimeoutMs: options.totalTimeoutMs ?? 60_000,
+    maxRetries: options.maxRetries ?? 2,
+    initialBackoffMs: options.initialBackoffMs ?? 250,
+    maxBackoffMs: options.maxBackoffMs ?? 10_000,
+    retryAfterCapMs: options.retryAfterCapMs ?? 20_000,
+    breakerThreshold: options.breakerThreshold ?? 5,
+    breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 30_000,
+  };
+}
+
+/** State of a model's circuit breaker. */
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** What the policy reports, for logs, metrics and health. */
+export type ModelPolicyEvent =
+  | { readonly type: "retry"; readonly attempt: number; readonly delayMs: number; readonly error: unknown }
+  | { readonly type: "breaker"; readonly state: BreakerState };
+
+/** The context one attempt runs with. */
+export interface AttemptContext {
+  /** Aborts when the caller does, or when the attempt or the model's total time is up. */
+  readonly signal: AbortSignal;
+  /** Attempt number on this model, starting at 1. */
+  readonly attempt: number;
+}
+
+/** The resilience policy of one model, built once and shared by every run. */
+export interface ModelPolicy {
+  /**
+   * Runs `fn` under the policy: total timeout → retry → breaker → attempt
+   * timeout. Rejects with cockatiel's `BrokenCircuitError` without calling
+   * `fn` while the breaker is open, and with `signal.reason` when the caller
+   * aborts.
+   */
+  execute<T>(fn: (context: AttemptContext) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** Current breaker state. */
+  breakerState(): BreakerState;
+  /** Subscribes to retries and breaker changes; returns the unsubscribe function. */
+  subscribe(listener: (event: ModelPolicyEvent) => void): () => void;
+}
+
+/** Options of {@link createModelPolicy} besides the knobs. */
+export interface ModelPolicyDependencies {
+  /** Random number in [0, 1) for jitter. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** Creates the policy of one model from its knobs. */
+export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelPolicyDependencies = {}): ModelPolicy {
+  const o = resolveModelPolicyOptions(options);
+  const random = deps.random ?? Math.random;
+
+  const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>>((context) => {
+    const error = "error" in context.result ? context.result.error : undefined;
+    const asked = retryAfterMsOf(error);
+    if (asked !== undefined) {
+      return Math.min(asked, o.retryAfterCapMs);
+    }
+    // Exponential backoff with full jitter: uniform in [0, ceiling).
+    const ceiling = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** (context.attempt - 1));
+    return Math.floor(random() * ceiling);
+  });
+  const retryPolicy = retry(handleWhen(isRetryable), { maxAttempts: o.maxRetries, backoff });
+  const breaker = circuitBreaker(handleWhen(isModelFault), {
+    breaker: new ConsecutiveBreaker(o.breakerThreshold),
+    halfOpenAfter: o.breakerHalfOpenAfterMs,
+  });
+  // The attempt timeout is not a cockatiel TimeoutPolicy: that one reports a
+  // caller's abort as a timeout too, and the breaker must never count a
+  // caller who hung up against the model. See `execute` below.
+  const policy = wrap(timeout(o.totalTimeoutMs, TimeoutStrategy.Aggressive), retryPolicy, breaker);
+
+  const listeners = new Set<(event: ModelPolicyEvent) => void>();
+  const emit = (event: ModelPolicyEvent) => listeners.forEach((listener) => listener(event));
+  retryPolicy.onRetry((event) =>
+    emit({ type: "retry", attempt: event.attempt, delayMs: event.delay, error: "error" in event ? event.error : undefined }),
+  );
+  breaker.onStateChange(() => emit({ type: "breaker", state: breakerStateOf(breaker.state) }));
+
+  return {
+    execute(fn, signal) {
+      return policy.execute(async (context) => {
+        // cockatiel counts attempts from 0 and passes the retry's count down the wrap.
+        const attempt = "attempt" in context && typeof context.attempt === "number" ? context.attempt + 1 : 1;
+        const attemptSignal = createAttemptSignal(context.signal, o.attemptTimeoutMs);
+        try {
+          return await fn({ signal: attemptSignal.signal, attempt });
+        } catch (err) {
+          if (signal.aborted) {
+            // The caller's reason is no model fault: not retried, not counted.
+            throw signal.reason;
+          }
+          if (attemptSignal.timedOut()) {
+            throw new AttemptTimeoutError(o.attemptTimeoutMs);
+          }
+          throw err;
+        } finally {
+          attemptSignal.dispose();
+        }
+      }, signal);
+    },
+    breakerState: () => breakerStateOf(breaker.state),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function breakerStateOf(state: CircuitState): BreakerState {
+  switch (state) {
+    case CircuitState.Closed:
+      return "closed";
+    case CircuitState.HalfOpen:
+      return "half-open";
+    case CircuitState.Open:
+    case CircuitState.Isolated:
+      return "open";
+  }
+}
