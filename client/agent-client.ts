@@ -54,6 +54,8 @@ export interface RunOptions {
   readonly maxIterations?: number;
   /** Upper bound on the run's time in milliseconds; at most the server's cap. Default the server's. */
   readonly maxExecutionTimeMs?: number;
+  /** Skip the service's response cache for this run. Default false. */
+  readonly bypassCache?: boolean;
 }
 
 /** Options of {@link AgentClient.stream}. */
@@ -96,6 +98,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     input,
     maxIterations: run?.maxIterations ?? 0,
     maxExecutionTime: run?.maxExecutionTimeMs === undefined ? undefined : durationFromMs(run.maxExecutionTimeMs),
+    bypassCache: run?.bypassCache ?? false,
   });
 
   return {

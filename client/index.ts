@@ -12,9 +12,11 @@ export type {
 export { AgentServiceError, isAgentServiceError } from "./agent-error.js";
 export { Code } from "@connectrpc/connect";
 export {
+  CacheTierState,
   CircuitState,
   ServingStatus,
   type ExecuteResponse,
+  type CacheHealth,
   type HealthResponse,
   type ModelHealth,
   type StreamResponse,

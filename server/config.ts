@@ -14,6 +14,8 @@ export interface ModelSettings {
   readonly apiKey: string | undefined;
   /** Sampling temperature. Default 0. */
   readonly temperature: number;
+  /** Cache answers even when `temperature` is above 0. Default false. */
+  readonly cacheAnyTemperature: boolean;
   /** Timeouts, retries and circuit breaker. */
   readonly policy: ResolvedModelPolicyOptions;
   /** Price override; undefined uses the built-in price table. */
@@ -48,6 +50,21 @@ export interface Config {
   readonly maxExecutionTimeCapMs: number;
   /** Longest accepted `input`, in characters. `AGENT_MAX_INPUT_CHARS`, default 32,768. */
   readonly maxInputChars: number;
+  /** The response cache; undefined when `AGENT_CACHE=off`. */
+  readonly cache:
+    | {
+        /** `AGENT_CACHE_MAX_ENTRIES`, default 1,000. */
+        readonly maxEntries: number;
+        /** `AGENT_CACHE_MAX_BYTES`, default 50 MiB. */
+        readonly maxBytes: number;
+        /** `AGENT_CACHE_TTL_MS`, default 600,000. */
+        readonly ttlMs: number;
+        /** Shared tier. `REDIS_URL`, default none (memory only). Never logged with its password. */
+        readonly redisUrl: string | undefined;
+        /** `AGENT_CACHE_REDIS_TIMEOUT_MS`, default 50. */
+        readonly redisTimeoutMs: number;
+      }
+    | undefined;
   /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
   readonly toolTimeoutMs: number;
   /** Time in-flight runs get to finish on SIGTERM/SIGINT. `SHUTDOWN_GRACE_MS`, default 10,000. */
@@ -107,6 +124,17 @@ const environmentSchema = z.object({
   AGENT_MAX_EXECUTION_TIME_CAP_MS: integer(100, 3_600_000).default(300_000),
   AGENT_MAX_INPUT_CHARS: integer(1, 1_000_000).default(32_768),
   AGENT_TOOL_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  AGENT_CACHE: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
+  AGENT_CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(1_000),
+  AGENT_CACHE_MAX_BYTES: integer(1_024, 64 * 1024 ** 3).default(50 * 1024 ** 2),
+  AGENT_CACHE_TTL_MS: integer(1_000, 30 * 24 * 3_600_000).default(600_000),
+  REDIS_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
+      .optional(),
+  ),
+  AGENT_CACHE_REDIS_TIMEOUT_MS: integer(1, 60_000).default(50),
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
@@ -182,18 +210,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     baseUrl: undefined,
     apiKey: undefined,
     temperature: 0,
+    cacheAnyTemperature: false,
     policy,
     price: undefined,
   }));
   if (e.AGENT_MODELS_FILE !== undefined) {
     try {
       models = readModelsFile(e.AGENT_MODELS_FILE).map((entry) => {
-        const { name, baseUrl, apiKey, apiKeyEnv, temperature, price, ...knobs } = entry;
+        const { name, baseUrl, apiKey, apiKeyEnv, temperature, cacheAnyTemperature, price, ...knobs } = entry;
         const keyFromEnv = apiKeyEnv === undefined ? undefined : env[apiKeyEnv];
         if (apiKeyEnv !== undefined && (keyFromEnv === undefined || keyFromEnv === "")) {
           problems.push(`AGENT_MODELS_FILE: model ${name} reads its key from ${apiKeyEnv}, which is not set`);
         }
-        return { name, baseUrl, apiKey: apiKey ?? keyFromEnv, temperature: temperature ?? 0, policy: { ...policy, ...knobs }, price };
+        return {
+          name,
+          baseUrl,
+          apiKey: apiKey ?? keyFromEnv,
+          temperature: temperature ?? 0,
+          cacheAnyTemperature: cacheAnyTemperature ?? false,
+          policy: { ...policy, ...knobs },
+          price,
+        };
       });
     } catch (err) {
       problems.push(`AGENT_MODELS_FILE: ${err instanceof Error ? err.message : String(err)}`);
@@ -214,6 +251,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxExecutionTimeCapMs: e.AGENT_MAX_EXECUTION_TIME_CAP_MS,
     maxInputChars: e.AGENT_MAX_INPUT_CHARS,
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
+    cache:
+      e.AGENT_CACHE === "off"
+        ? undefined
+        : Object.freeze({
+            maxEntries: e.AGENT_CACHE_MAX_ENTRIES,
+            maxBytes: e.AGENT_CACHE_MAX_BYTES,
+            ttlMs: e.AGENT_CACHE_TTL_MS,
+            redisUrl: e.REDIS_URL,
+            redisTimeoutMs: e.AGENT_CACHE_REDIS_TIMEOUT_MS,
+          }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),

@@ -10,6 +10,7 @@ const modelEntrySchema = z.strictObject({
   apiKey: z.string().min(1).optional(),
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional(),
   temperature: z.number().min(0).max(2).optional(),
+  cacheAnyTemperature: z.boolean().optional(),
   attemptTimeoutMs: positiveMs.optional(),
   totalTimeoutMs: positiveMs.optional(),
   maxRetries: z.number().int().min(0).max(10).optional(),

@@ -14,6 +14,9 @@ import { createLogger } from "./logger.js";
 import { createChatModel } from "./model/chat-model.js";
 import { createModelGateway } from "./model/model-gateway.js";
 import { createModelPolicy } from "./model/model-policy.js";
+import { createResponseCache } from "./model/cache/index.js";
+import { cachedTurnSchema, cachedTurnVersion, type CachedTurn } from "./model/cached-turn.js";
+import { createCacheObserver } from "./model/cache-observer.js";
 import { createPriceTable } from "./model/pricing.js";
 import { defaultPrompt } from "./prompts/prompt-version.js";
 import { createAgentService } from "./rpc/agent-service.js";
@@ -75,18 +78,43 @@ export async function startAgentService(
   const prices = createPriceTable(
     Object.fromEntries(config.models.flatMap((m) => (m.price === undefined ? [] : [[m.name, m.price]]))),
   );
+  const cache =
+    config.cache === undefined
+      ? undefined
+      : createResponseCache<CachedTurn>({
+          version: cachedTurnVersion,
+          schema: cachedTurnSchema,
+          maxEntries: config.cache.maxEntries,
+          maxBytes: config.cache.maxBytes,
+          ttlMs: config.cache.ttlMs,
+          redisUrl: config.cache.redisUrl,
+          redisTimeoutMs: config.cache.redisTimeoutMs,
+          // The version in the prefix keeps replicas of two releases out of each other's entries.
+          keyPrefix: `agent:cache:v${cachedTurnVersion}:`,
+          logger,
+          onEvent: createCacheObserver(logger),
+        });
   const gateway = createModelGateway({
-    models: config.models.map((model) => ({
-      name: model.name,
-      chat: createChatModel({
-        model: model.name,
-        baseUrl: model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "",
-        apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
-        temperature: model.temperature,
-      }),
-      policy: createModelPolicy(model.policy),
-    })),
+    models: config.models.map((model) => {
+      const baseUrl = model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "";
+      return {
+        name: model.name,
+        chat: createChatModel({
+          model: model.name,
+          baseUrl,
+          apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
+          temperature: model.temperature,
+        }),
+        policy: createModelPolicy(model.policy),
+        // Sampled answers differ from call to call: cached only when a deployment opts in.
+        cacheScope:
+          model.temperature === 0 || model.cacheAnyTemperature
+            ? JSON.stringify([baseUrl, model.name, model.temperature])
+            : undefined,
+      };
+    }),
     prices,
+    cache,
   });
 
   const health = createHealthStatus([AgentService.typeName]);
@@ -128,7 +156,15 @@ export async function startAgentService(
   const routes = (router: ConnectRouter) => {
     router.service(
       AgentService,
-      createAgentService({ executor, limits, logger, health, models: () => gateway.status(), version: packageVersion() }),
+      createAgentService({
+        executor,
+        limits,
+        logger,
+        health,
+        models: () => gateway.status(),
+        cache: () => cache?.state(),
+        version: packageVersion(),
+      }),
     );
     router.service(Health, createGrpcHealthService(health));
   };
@@ -151,6 +187,7 @@ export async function startAgentService(
         // Probes see NOT_SERVING first, so load balancers stop sending work.
         health.setAll(ServingStatus.NOT_SERVING);
         await server.shutdown(graceMs);
+        await cache?.close();
         await simulator?.close();
         await telemetry.shutdown();
       })();

@@ -17,7 +17,13 @@ let svc: TestService;
 let client: Client<typeof AgentService>;
 
 beforeAll(async () => {
-  svc = await startTestService({ AGENT_MAX_INPUT_CHARS: "1000", AGENT_MAX_ITERATIONS_CAP: "10", AGENT_MAX_EXECUTION_TIME_CAP_MS: "60000" });
+  // The same task is sent again and again with different faults: no cached answers here.
+  svc = await startTestService({
+    AGENT_CACHE: "off",
+    AGENT_MAX_INPUT_CHARS: "1000",
+    AGENT_MAX_ITERATIONS_CAP: "10",
+    AGENT_MAX_EXECUTION_TIME_CAP_MS: "60000",
+  });
   client = createClient(AgentService, createConnectTransport({ baseUrl: svc.url, httpVersion: "2" }));
 });
 afterAll(() => svc.close());
@@ -196,6 +202,7 @@ describe("INTERNAL", () => {
             logger,
             health: createHealthStatus([]),
             models: () => [],
+            cache: () => undefined,
             version: "test",
           }),
         ),

@@ -9,7 +9,8 @@ let svc: TestService;
 let client: Client<typeof AgentService>;
 
 beforeAll(async () => {
-  svc = await startTestService();
+  // These tests compare runs of the same task, so every turn must reach the model.
+  svc = await startTestService({ AGENT_CACHE: "off" });
   client = createClient(AgentService, createConnectTransport({ baseUrl: svc.url, httpVersion: "1.1" }));
 });
 afterAll(() => svc.close());

@@ -38,6 +38,7 @@ function turn(fields: Partial<ModelTurn>): ModelTurn {
     costUsd: 0.001,
     finishReason: fields.toolCalls?.length ? "tool_calls" : "stop",
     durationMs: 3,
+    cached: false,
     ...fields,
   };
 }

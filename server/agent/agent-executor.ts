@@ -40,6 +40,8 @@ export interface RunRequest {
   readonly maxExecutionTimeMs: number;
   /** W3C trace id of the run's trace. */
   readonly traceId: string;
+  /** Whether the response cache may answer model turns. Default true. */
+  readonly useCache?: boolean;
 }
 
 /** Runs agents as streams of events. */
@@ -89,7 +91,12 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     try {
       for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
         let turn: ModelTurn | undefined;
-        for await (const event of gateway.streamTurn({ messages, tools: tools.definitions(), signal: budget.signal })) {
+        for await (const event of gateway.streamTurn({
+          messages,
+          tools: tools.definitions(),
+          signal: budget.signal,
+          useCache: request.useCache,
+        })) {
           switch (event.type) {
             case "delta":
               yield emit({ case: "textDelta", value: { iteration, text: event.text } });
@@ -179,7 +186,7 @@ function modelCallOf(turn: ModelTurn) {
     fallback: turn.position > 0,
     finishReason: turn.finishReason,
     duration: durationFromMs(Math.round(turn.durationMs)),
-    cached: false,
+    cached: turn.cached,
     costUsd: turn.costUsd,
   });
 }

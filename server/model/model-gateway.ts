@@ -1,5 +1,7 @@
 import type { BaseMessage, AIMessageChunk, MessageContent } from "@langchain/core/messages";
 import { createAsyncQueue } from "./async-queue.js";
+import type { ResponseCache } from "./cache/index.js";
+import { isStorableTurn, turnCacheKey, type CachedTurn } from "./cached-turn.js";
 import { MidStreamError } from "./failure-classification.js";
 import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
 import type { BreakerState, ModelPolicy } from "./model-policy.js";
@@ -25,6 +27,11 @@ export interface GatewayModel {
   readonly chat: StreamingChatModel;
   /** Its resilience policy: timeouts, retries, circuit breaker. */
   readonly policy: ModelPolicy;
+  /**
+   * What makes its answers interchangeable (provider, name, sampling), for
+   * the cache key; undefined when its answers must not be cached.
+   */
+  readonly cacheScope?: string | undefined;
 }
 
 /** Options for {@link createModelGateway}. */
@@ -33,6 +40,8 @@ export interface ModelGatewayOptions {
   readonly models: readonly GatewayModel[];
   /** Prices for cost accounting. */
   readonly prices: PriceTable;
+  /** Response cache; default none. */
+  readonly cache?: ResponseCache<CachedTurn> | undefined;
   /** Monotonic clock in milliseconds. Default `performance.now`. */
   readonly clock?: () => number;
 }
@@ -56,6 +65,8 @@ export interface ModelTurn {
   readonly costUsd: number;
   readonly finishReason: string;
   readonly durationMs: number;
+  /** True when answered from the cache or by an identical concurrent request's call: it cost nothing. */
+  readonly cached: boolean;
 }
 
 /** What a model turn streams: text as it arrives, restarts, then the turn. */
@@ -80,6 +91,8 @@ export interface ModelTurnRequest {
   readonly tools: readonly FunctionToolDefinition[];
   /** Aborts the turn and every HTTP call in it. */
   readonly signal: AbortSignal;
+  /** Whether the response cache may answer. Default true. */
+  readonly useCache?: boolean;
 }
 
 /** The health of one model, for `Health` and probes. */
@@ -144,33 +157,55 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       const deltas = createAsyncQueue<string>();
       let streamedText = false;
       // The policy retries whole calls; deltas reach the caller as they come.
-      // An open breaker rejects at once, without a call.
-      const call = model.policy.execute(async ({ signal, attempt }) => {
-        let aggregate: AIMessageChunk | undefined;
-        try {
-          const stream = await model.chat.stream([...request.messages], { signal, tools: [...request.tools] });
-          for await (const chunk of stream) {
-            aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
-            const text = textOf(chunk.content);
-            if (text !== "") {
-              streamedText = true;
-              deltas.push(text);
+      // An open breaker rejects at once, without a call. `signal` is the
+      // caller's, or the cache's when identical requests share the call.
+      const callModel = (signal: AbortSignal) =>
+        model.policy.execute(async ({ signal: attemptSignal, attempt }): Promise<CachedTurn> => {
+          let aggregate: AIMessageChunk | undefined;
+          try {
+            const stream = await model.chat.stream([...request.messages], {
+              signal: attemptSignal,
+              tools: [...request.tools],
+            });
+            for await (const chunk of stream) {
+              aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
+              const text = textOf(chunk.content);
+              if (text !== "") {
+                streamedText = true;
+                deltas.push(text);
+              }
             }
+            if (aggregate === undefined) {
+              throw new EmptyResponseError();
+            }
+          } catch (err) {
+            // A caller who went away says nothing about the model's health.
+            if (!signal.aborted) {
+              windows[position]?.record(false);
+              lastErrors[position] = describeModelFailure(attemptSignal.aborted ? attemptSignal.reason : err);
+            }
+            throw streamedText ? new MidStreamError(err) : err;
           }
-          if (aggregate === undefined) {
-            throw new EmptyResponseError();
-          }
-        } catch (err) {
-          // A caller who went away says nothing about the model's health.
-          if (!request.signal.aborted) {
-            windows[position]?.record(false);
-            lastErrors[position] = describeModelFailure(signal.aborted ? signal.reason : err);
-          }
-          throw streamedText ? new MidStreamError(err) : err;
-        }
-        windows[position]?.record(true);
-        return { aggregate, attempt };
-      }, request.signal);
+          windows[position]?.record(true);
+          return {
+            text: textOf(aggregate.content),
+            toolCalls: toolCallsOf(aggregate),
+            usage: usageOf(aggregate),
+            finishReason: finishReasonOf(aggregate),
+            attempt,
+          };
+        }, signal);
+
+      const { cache } = options;
+      const call: Promise<{ turn: CachedTurn; cached: boolean }> =
+        cache !== undefined && model.cacheScope !== undefined && request.useCache !== false
+          ? cache
+              .getOrCompute(turnCacheKey(model.cacheScope, request.messages, request.tools), callModel, {
+                signal: request.signal,
+                shouldStore: isStorableTurn,
+              })
+              .then(({ value, source }) => ({ turn: value, cached: source !== "computed" }))
+          : callModel(request.signal).then((turn) => ({ turn, cached: false }));
       call.then(
         () => deltas.close(),
         (err: unknown) => deltas.close(err),
@@ -179,20 +214,25 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         for await (const text of deltas) {
           yield { type: "delta", text };
         }
-        const { aggregate, attempt } = await call;
-        const usage = usageOf(aggregate);
+        const { turn, cached } = await call;
+        // A turn from the cache, or from an identical request's call, arrives whole.
+        if (cached && turn.text !== "") {
+          yield { type: "delta", text: turn.text };
+        }
+        const usage = cached ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : turn.usage;
         yield {
           type: "completed",
           turn: {
             model: model.name,
             position,
-            attempt,
-            text: textOf(aggregate.content),
-            toolCalls: toolCallsOf(aggregate),
+            attempt: cached ? 0 : turn.attempt,
+            text: turn.text,
+            toolCalls: turn.toolCalls,
             usage,
-            costUsd: prices.costOf(model.name, usage),
-            finishReason: finishReasonOf(aggregate),
+            costUsd: cached ? 0 : prices.costOf(model.name, usage),
+            finishReason: turn.finishReason,
             durationMs: clock() - started,
+            cached,
           },
         };
         return;

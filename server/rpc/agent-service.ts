@@ -3,6 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { Logger } from "pino";
 import {
   type AgentService,
+  CacheTierState,
   CircuitState,
   ServingStatus,
   type ExecuteResponse,
@@ -13,6 +14,7 @@ import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/heal
 import type { AgentExecutor } from "../agent/agent-executor.js";
 import type { ModelStatus } from "../model/model-gateway.js";
 import type { BreakerState } from "../model/model-policy.js";
+import type { ResponseCacheState } from "../model/cache/index.js";
 import { toConnectError } from "./error-mapping.js";
 import type { HealthStatus } from "./health-status.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
@@ -33,6 +35,8 @@ export interface AgentServiceOptions {
   readonly health: HealthStatus;
   /** The configured models' state, primary first. */
   readonly models: () => readonly ModelStatus[];
+  /** The response cache's state; undefined when the cache is off. */
+  readonly cache: () => ResponseCacheState | undefined;
   /** Version of the service, reported by Health. */
   readonly version: string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -45,7 +49,7 @@ export interface AgentServiceOptions {
  * the summary the last one carries.
  */
 export function createAgentService(options: AgentServiceOptions): ServiceImpl<typeof AgentService> {
-  const { executor, limits, logger, health, models, version } = options;
+  const { executor, limits, logger, health, models, cache, version } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
 
@@ -56,7 +60,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     let runId: string | undefined;
     let log = logger.child({ trace_id: traceId, span_id: span?.spanContext().spanId, principal: "anonymous" });
     try {
-      for await (const event of executor.run({ input: fields.input, traceId, ...resolved }, ctx.signal)) {
+      for await (const event of executor.run({ input: fields.input, traceId, useCache: !fields.bypassCache, ...resolved }, ctx.signal)) {
         const e = event.event;
         if (e.case === "runStarted") {
           runId = e.value.runId;
@@ -122,7 +126,16 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
           recentErrorRate: m.recent.errorRate,
           lastError: m.lastError ?? "",
         })),
+        cache: cacheHealthOf(cache()),
       };
     },
   };
+}
+
+function cacheHealthOf(state: ResponseCacheState | undefined) {
+  if (state === undefined) {
+    return { l2State: CacheTierState.DISABLED };
+  }
+  const l2 = { disabled: CacheTierState.DISABLED, ready: CacheTierState.READY, degraded: CacheTierState.DEGRADED };
+  return { l1Entries: state.l1.entries, l1Bytes: BigInt(state.l1.bytes), l2State: l2[state.l2] };
 }

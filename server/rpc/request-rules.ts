@@ -16,6 +16,7 @@ export interface RunFields {
   readonly input: string;
   readonly maxIterations: number;
   readonly maxExecutionTime?: Duration | undefined;
+  readonly bypassCache: boolean;
 }
 
 /** A run's limits after defaults and caps. */

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/agent_service.proto.
  */
 export const file_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSJuCg5FeGVjdXRlUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ivgIKD0V4ZWN1dGVSZXNwb25zZRIOCgZydW5faWQYASABKAkSEAoIdHJhY2VfaWQYAiABKAkSDgoGb3V0cHV0GAMgASgJEikKC3N0b3BfcmVhc29uGAQgASgOMhQuYWdlbnQudjEuU3RvcFJlYXNvbhIdCgVzdGVwcxgFIAMoCzIOLmFnZW50LnYxLlN0ZXASHgoFdXNhZ2UYBiABKAsyDy5hZ2VudC52MS5Vc2FnZRIQCghjb3N0X3VzZBgHIAEoARINCgVtb2RlbBgIIAEoCRIVCg1mYWxsYmFja191c2VkGAkgASgIEhYKDnByb21wdF92ZXJzaW9uGAogASgJEhIKCml0ZXJhdGlvbnMYCyABKA0SKwoIZHVyYXRpb24YDCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24ibQoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24igwMKDlN0cmVhbVJlc3BvbnNlEisKC3J1bl9zdGFydGVkGAEgASgLMhQuYWdlbnQudjEuUnVuU3RhcnRlZEgAEikKCnRleHRfZGVsdGEYAiABKAsyEy5hZ2VudC52MS5UZXh0RGVsdGFIABI2ChF0b29sX2NhbGxfc3RhcnRlZBgDIAEoCzIZLmFnZW50LnYxLlRvb2xDYWxsU3RhcnRlZEgAEjgKEnRvb2xfY2FsbF9maW5pc2hlZBgEIAEoCzIaLmFnZW50LnYxLlRvb2xDYWxsRmluaXNoZWRIABI6ChNtb2RlbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhsuYWdlbnQudjEuTW9kZWxDYWxsRmluaXNoZWRIABIxCg5zdGVwX3Jlc3RhcnRlZBgGIAEoCzIXLmFnZW50LnYxLlN0ZXBSZXN0YXJ0ZWRIABIvCg1ydW5fY29tcGxldGVkGAcgASgLMhYuYWdlbnQudjEuUnVuQ29tcGxldGVkSABCBwoFZXZlbnQiOQoMUnVuQ29tcGxldGVkEikKBnJlc3VsdBgBIAEoCzIZLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZSIPCg1IZWFsdGhSZXF1ZXN0IpwBCg5IZWFsdGhSZXNwb25zZRInCgZzdGF0dXMYASABKA4yFy5hZ2VudC52MS5TZXJ2aW5nU3RhdHVzEg8KB3ZlcnNpb24YAiABKAkSKQoGdXB0aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiUKBm1vZGVscxgEIAMoCzIVLmFnZW50LnYxLk1vZGVsSGVhbHRoIqEBCgtNb2RlbEhlYWx0aBIMCgRuYW1lGAEgASgJEhAKCHBvc2l0aW9uGAIgASgNEi0KDWNpcmN1aXRfc3RhdGUYAyABKA4yFi5hZ2VudC52MS5DaXJjdWl0U3RhdGUSFAoMcmVjZW50X2NhbGxzGAQgASgNEhkKEXJlY2VudF9lcnJvcl9yYXRlGAUgASgBEhIKCmxhc3RfZXJyb3IYBiABKAkqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration]);
+  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSKEAQoORXhlY3V0ZVJlcXVlc3QSDQoFaW5wdXQYASABKAkSFgoObWF4X2l0ZXJhdGlvbnMYAiABKA0SNQoSbWF4X2V4ZWN1dGlvbl90aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhQKDGJ5cGFzc19jYWNoZRgEIAEoCCK+AgoPRXhlY3V0ZVJlc3BvbnNlEg4KBnJ1bl9pZBgBIAEoCRIQCgh0cmFjZV9pZBgCIAEoCRIOCgZvdXRwdXQYAyABKAkSKQoLc3RvcF9yZWFzb24YBCABKA4yFC5hZ2VudC52MS5TdG9wUmVhc29uEh0KBXN0ZXBzGAUgAygLMg4uYWdlbnQudjEuU3RlcBIeCgV1c2FnZRgGIAEoCzIPLmFnZW50LnYxLlVzYWdlEhAKCGNvc3RfdXNkGAcgASgBEg0KBW1vZGVsGAggASgJEhUKDWZhbGxiYWNrX3VzZWQYCSABKAgSFgoOcHJvbXB0X3ZlcnNpb24YCiABKAkSEgoKaXRlcmF0aW9ucxgLIAEoDRIrCghkdXJhdGlvbhgMIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKDAQoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMYnlwYXNzX2NhY2hlGAQgASgIIoMDCg5TdHJlYW1SZXNwb25zZRIrCgtydW5fc3RhcnRlZBgBIAEoCzIULmFnZW50LnYxLlJ1blN0YXJ0ZWRIABIpCgp0ZXh0X2RlbHRhGAIgASgLMhMuYWdlbnQudjEuVGV4dERlbHRhSAASNgoRdG9vbF9jYWxsX3N0YXJ0ZWQYAyABKAsyGS5hZ2VudC52MS5Ub29sQ2FsbFN0YXJ0ZWRIABI4ChJ0b29sX2NhbGxfZmluaXNoZWQYBCABKAsyGi5hZ2VudC52MS5Ub29sQ2FsbEZpbmlzaGVkSAASOgoTbW9kZWxfY2FsbF9maW5pc2hlZBgFIAEoCzIbLmFnZW50LnYxLk1vZGVsQ2FsbEZpbmlzaGVkSAASMQoOc3RlcF9yZXN0YXJ0ZWQYBiABKAsyFy5hZ2VudC52MS5TdGVwUmVzdGFydGVkSAASLwoNcnVuX2NvbXBsZXRlZBgHIAEoCzIWLmFnZW50LnYxLlJ1bkNvbXBsZXRlZEgAQgcKBWV2ZW50IjkKDFJ1bkNvbXBsZXRlZBIpCgZyZXN1bHQYASABKAsyGS5hZ2VudC52MS5FeGVjdXRlUmVzcG9uc2UiDwoNSGVhbHRoUmVxdWVzdCLCAQoOSGVhbHRoUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcuYWdlbnQudjEuU2VydmluZ1N0YXR1cxIPCgd2ZXJzaW9uGAIgASgJEikKBnVwdGltZRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgZtb2RlbHMYBCADKAsyFS5hZ2VudC52MS5Nb2RlbEhlYWx0aBIkCgVjYWNoZRgFIAEoCzIVLmFnZW50LnYxLkNhY2hlSGVhbHRoIl8KC0NhY2hlSGVhbHRoEhIKCmwxX2VudHJpZXMYASABKA0SEAoIbDFfYnl0ZXMYAiABKAQSKgoIbDJfc3RhdGUYAyABKA4yGC5hZ2VudC52MS5DYWNoZVRpZXJTdGF0ZSKhAQoLTW9kZWxIZWFsdGgSDAoEbmFtZRgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRItCg1jaXJjdWl0X3N0YXRlGAMgASgOMhYuYWdlbnQudjEuQ2lyY3VpdFN0YXRlEhQKDHJlY2VudF9jYWxscxgEIAEoDRIZChFyZWNlbnRfZXJyb3JfcmF0ZRgFIAEoARISCgpsYXN0X2Vycm9yGAYgASgJKowBCg5DYWNoZVRpZXJTdGF0ZRIgChxDQUNIRV9USUVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZQ0FDSEVfVElFUl9TVEFURV9ESVNBQkxFRBABEhoKFkNBQ0hFX1RJRVJfU1RBVEVfUkVBRFkQAhIdChlDQUNIRV9USUVSX1NUQVRFX0RFR1JBREVEEAMqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration]);
 
 /**
  * The task for one run. Limits a caller sets may only lower the server's.
@@ -45,6 +45,13 @@ export type ExecuteRequest = Message<"agent.v1.ExecuteRequest"> & {
    * @generated from field: google.protobuf.Duration max_execution_time = 3;
    */
   maxExecutionTime?: Duration | undefined;
+
+  /**
+   * Skip the response cache: every model call of the run goes to a model.
+   *
+   * @generated from field: bool bypass_cache = 4;
+   */
+  bypassCache: boolean;
 };
 
 /**
@@ -178,6 +185,13 @@ export type StreamRequest = Message<"agent.v1.StreamRequest"> & {
    * @generated from field: google.protobuf.Duration max_execution_time = 3;
    */
   maxExecutionTime?: Duration | undefined;
+
+  /**
+   * Same as ExecuteRequest.bypass_cache.
+   *
+   * @generated from field: bool bypass_cache = 4;
+   */
+  bypassCache: boolean;
 };
 
 /**
@@ -317,6 +331,13 @@ export type HealthResponse = Message<"agent.v1.HealthResponse"> & {
    * @generated from field: repeated agent.v1.ModelHealth models = 4;
    */
   models: ModelHealth[];
+
+  /**
+   * The response cache.
+   *
+   * @generated from field: agent.v1.CacheHealth cache = 5;
+   */
+  cache?: CacheHealth | undefined;
 };
 
 /**
@@ -325,6 +346,39 @@ export type HealthResponse = Message<"agent.v1.HealthResponse"> & {
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
   messageDesc(file_agent_v1_agent_service, 6);
+
+/**
+ * The state of the response cache.
+ *
+ * @generated from message agent.v1.CacheHealth
+ */
+export type CacheHealth = Message<"agent.v1.CacheHealth"> & {
+  /**
+   * Entries and bytes held in memory (L1).
+   *
+   * @generated from field: uint32 l1_entries = 1;
+   */
+  l1Entries: number;
+
+  /**
+   * @generated from field: uint64 l1_bytes = 2;
+   */
+  l1Bytes: bigint;
+
+  /**
+   * The shared tier (L2, Redis).
+   *
+   * @generated from field: agent.v1.CacheTierState l2_state = 3;
+   */
+  l2State: CacheTierState;
+};
+
+/**
+ * Describes the message agent.v1.CacheHealth.
+ * Use `create(CacheHealthSchema)` to create a new message.
+ */
+export const CacheHealthSchema: GenMessage<CacheHealth> = /*@__PURE__*/
+  messageDesc(file_agent_v1_agent_service, 7);
 
 /**
  * The state of one configured model.
@@ -380,7 +434,46 @@ export type ModelHealth = Message<"agent.v1.ModelHealth"> & {
  * Use `create(ModelHealthSchema)` to create a new message.
  */
 export const ModelHealthSchema: GenMessage<ModelHealth> = /*@__PURE__*/
-  messageDesc(file_agent_v1_agent_service, 7);
+  messageDesc(file_agent_v1_agent_service, 8);
+
+/**
+ * State of the shared cache tier.
+ *
+ * @generated from enum agent.v1.CacheTierState
+ */
+export enum CacheTierState {
+  /**
+   * @generated from enum value: CACHE_TIER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No REDIS_URL, or the cache is off.
+   *
+   * @generated from enum value: CACHE_TIER_STATE_DISABLED = 1;
+   */
+  DISABLED = 1,
+
+  /**
+   * Redis answers.
+   *
+   * @generated from enum value: CACHE_TIER_STATE_READY = 2;
+   */
+  READY = 2,
+
+  /**
+   * Redis is down or slow: the cache works from memory until it is back.
+   *
+   * @generated from enum value: CACHE_TIER_STATE_DEGRADED = 3;
+   */
+  DEGRADED = 3,
+}
+
+/**
+ * Describes the enum agent.v1.CacheTierState.
+ */
+export const CacheTierStateSchema: GenEnum<CacheTierState> = /*@__PURE__*/
+  enumDesc(file_agent_v1_agent_service, 0);
 
 /**
  * Whether the service can run agents.
@@ -408,7 +501,7 @@ export enum ServingStatus {
  * Describes the enum agent.v1.ServingStatus.
  */
 export const ServingStatusSchema: GenEnum<ServingStatus> = /*@__PURE__*/
-  enumDesc(file_agent_v1_agent_service, 0);
+  enumDesc(file_agent_v1_agent_service, 1);
 
 /**
  * State of a model's circuit breaker.
@@ -447,7 +540,7 @@ export enum CircuitState {
  * Describes the enum agent.v1.CircuitState.
  */
 export const CircuitStateSchema: GenEnum<CircuitState> = /*@__PURE__*/
-  enumDesc(file_agent_v1_agent_service, 1);
+  enumDesc(file_agent_v1_agent_service, 2);
 
 /**
  * Runs tool-calling agents on behalf of internal services.

@@ -116,7 +116,7 @@ export type ModelCall = Message<"agent.v1.ModelCall"> & {
   usage?: Usage | undefined;
 
   /**
-   * Attempt number on this model, starting at 1.
+   * Attempt number on this model, starting at 1; 0 when answered from the cache.
    *
    * @generated from field: uint32 attempt = 5;
    */
@@ -144,7 +144,8 @@ export type ModelCall = Message<"agent.v1.ModelCall"> & {
   duration?: Duration | undefined;
 
   /**
-   * True when the turn was answered from the response cache.
+   * True when the turn was answered from the response cache, or shared the
+   * model call of an identical concurrent request: no tokens, no cost.
    *
    * @generated from field: bool cached = 9;
    */
