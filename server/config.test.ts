@@ -32,6 +32,9 @@ describe("loadConfig", () => {
       retryAfterCapMs: 20_000,
       breakerThreshold: 5,
       breakerHalfOpenAfterMs: 30_000,
+      breakerErrorRate: undefined,
+      breakerSamplingMs: 30_000,
+      breakerMinimumRps: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -95,6 +98,9 @@ describe("loadConfig", () => {
     { env: { AGENT_MAX_ITERATIONS: "30" }, problem: /AGENT_MAX_ITERATIONS: must not exceed AGENT_MAX_ITERATIONS_CAP \(25\)/ },
     { env: { AGENT_MAX_ITERATIONS: "0" }, problem: /AGENT_MAX_ITERATIONS: must be at least 1/ },
     { env: { LOG_LEVEL: "loud" }, problem: /LOG_LEVEL: Invalid option/ },
+    { env: { AGENT_BREAKER_ERROR_RATE: "1.5" }, problem: /AGENT_BREAKER_ERROR_RATE: must be a share between 0 and 1/ },
+    { env: { AGENT_CACHE: "maybe" }, problem: /AGENT_CACHE: must be "on" or "off"/ },
+    { env: { REDIS_URL: "127.0.0.1:6379" }, problem: /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/ },
     { env: { SIMULATOR_FAULTS: "{" }, problem: /SIMULATOR_FAULTS: must be a JSON array of fault rules/ },
     { env: { SIMULATOR_FAULTS: '[{"kind":"teapot"}]' }, problem: /SIMULATOR_FAULTS\.0\.kind/ },
   ])("rejects $env", ({ env, problem }) => {

@@ -118,6 +118,23 @@ const environmentSchema = z.object({
   AGENT_RETRY_AFTER_CAP_MS: integer(0, 3_600_000).default(20_000),
   AGENT_BREAKER_THRESHOLD: integer(1, 1_000).default(5),
   AGENT_BREAKER_HALF_OPEN_AFTER_MS: integer(1, 3_600_000).default(30_000),
+  AGENT_BREAKER_ERROR_RATE: optionalText.pipe(
+    z
+      .string()
+      .regex(/^0?\.\d+$/, "must be a share between 0 and 1, such as 0.5")
+      .transform(Number)
+      .pipe(z.number().gt(0, "must be above 0").lt(1, "must be below 1"))
+      .optional(),
+  ),
+  AGENT_BREAKER_SAMPLING_MS: integer(1_000, 3_600_000).default(30_000),
+  AGENT_BREAKER_MINIMUM_RPS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, "must be a positive number of calls per second")
+      .transform(Number)
+      .pipe(z.number().gt(0, "must be above 0"))
+      .optional(),
+  ),
   AGENT_MAX_ITERATIONS: integer(1, 1_000).default(8),
   AGENT_MAX_ITERATIONS_CAP: integer(1, 1_000).default(25),
   AGENT_MAX_EXECUTION_TIME_MS: integer(100, 3_600_000).default(60_000),
@@ -204,6 +221,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     retryAfterCapMs: e.AGENT_RETRY_AFTER_CAP_MS,
     breakerThreshold: e.AGENT_BREAKER_THRESHOLD,
     breakerHalfOpenAfterMs: e.AGENT_BREAKER_HALF_OPEN_AFTER_MS,
+    breakerErrorRate: e.AGENT_BREAKER_ERROR_RATE,
+    breakerSamplingMs: e.AGENT_BREAKER_SAMPLING_MS,
+    breakerMinimumRps: e.AGENT_BREAKER_MINIMUM_RPS,
   };
   let models: ModelSettings[] = (e.AGENT_MODELS ?? simulatorModels).map((name) => ({
     name,

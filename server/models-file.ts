@@ -19,6 +19,9 @@ const modelEntrySchema = z.strictObject({
   retryAfterCapMs: z.number().int().min(0).max(3_600_000).optional(),
   breakerThreshold: z.number().int().min(1).max(1_000).optional(),
   breakerHalfOpenAfterMs: positiveMs.optional(),
+  breakerErrorRate: z.number().gt(0).lt(1).optional(),
+  breakerSamplingMs: z.number().int().min(1_000).max(3_600_000).optional(),
+  breakerMinimumRps: z.number().gt(0).optional(),
   price: z
     .strictObject({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) })
     .optional(),

@@ -173,4 +173,32 @@ describe("model policy: circuit breaker", () => {
     }
     expect(policy.breakerState()).toBe("closed");
   });
+
+  it("opens on an error rate over the sampling window when configured so", async () => {
+    const policy = createModelPolicy({
+      maxRetries: 0,
+      breakerErrorRate: 0.5,
+      breakerSamplingMs: 5_000,
+      breakerMinimumRps: 1,
+    });
+    const ok = async () => "ok";
+    // One success in three: never 5 failures in a row, but two thirds fail.
+    for (let i = 0; i < 12 && policy.breakerState() === "closed"; i++) {
+      if (i % 3 === 0) {
+        await policy.execute(ok, never);
+      } else {
+        await expect(policy.execute(failingOnce(httpError(503)), never)).rejects.toBeDefined();
+      }
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(policy.breakerState()).toBe("open");
+  });
+
+  it("keeps the consecutive breaker closed when failures are interleaved with successes", async () => {
+    const policy = createModelPolicy({ maxRetries: 0, breakerThreshold: 3 });
+    for (let i = 0; i < 10; i++) {
+      await (i % 2 === 0 ? policy.execute(async () => "ok", never) : policy.execute(failingOnce(httpError(503)), never).catch(() => undefined));
+    }
+    expect(policy.breakerState()).toBe("closed");
+  });
 });

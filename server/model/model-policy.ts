@@ -2,6 +2,7 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   DelegateBackoff,
+  SamplingBreaker,
   TimeoutStrategy,
   circuitBreaker,
   handleWhen,
@@ -27,14 +28,40 @@ export interface ModelPolicyOptions {
   readonly maxBackoffMs?: number;
   /** Longest `Retry-After` honoured; a longer one is cut to this. Default 20,000 ms. */
   readonly retryAfterCapMs?: number;
-  /** Consecutive model faults that open the breaker. Default 5. */
+  /** Consecutive model faults that open the breaker (unless `breakerErrorRate` is set). Default 5. */
   readonly breakerThreshold?: number;
+  /**
+   * Share of failed calls, between 0 and 1 exclusive, that opens the breaker
+   * when measured over `breakerSamplingMs`; replaces the consecutive count.
+   * Default unset (consecutive).
+   */
+  readonly breakerErrorRate?: number | undefined;
+  /** Window over which `breakerErrorRate` is measured. Default 30,000 ms. */
+  readonly breakerSamplingMs?: number;
+  /**
+   * Calls per second needed in the window before `breakerErrorRate` can open
+   * the breaker, so two failures at night do not. Default: cockatiel's, enough
+   * for five failures a second.
+   */
+  readonly breakerMinimumRps?: number | undefined;
   /** Time an open breaker waits before letting one probe call through. Default 30,000 ms. */
   readonly breakerHalfOpenAfterMs?: number;
 }
 
 /** {@link ModelPolicyOptions} with every default applied. */
-export type ResolvedModelPolicyOptions = Required<ModelPolicyOptions>;
+export interface ResolvedModelPolicyOptions {
+  readonly attemptTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  readonly maxRetries: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly retryAfterCapMs: number;
+  readonly breakerThreshold: number;
+  readonly breakerHalfOpenAfterMs: number;
+  readonly breakerErrorRate: number | undefined;
+  readonly breakerSamplingMs: number;
+  readonly breakerMinimumRps: number | undefined;
+}
 
 /** Applies the defaults documented on {@link ModelPolicyOptions}. */
 export function resolveModelPolicyOptions(options: ModelPolicyOptions = {}): ResolvedModelPolicyOptions {
@@ -47,6 +74,9 @@ export function resolveModelPolicyOptions(options: ModelPolicyOptions = {}): Res
     retryAfterCapMs: options.retryAfterCapMs ?? 20_000,
     breakerThreshold: options.breakerThreshold ?? 5,
     breakerHalfOpenAfterMs: options.breakerHalfOpenAfterMs ?? 30_000,
+    breakerErrorRate: options.breakerErrorRate,
+    breakerSamplingMs: options.breakerSamplingMs ?? 30_000,
+    breakerMinimumRps: options.breakerMinimumRps,
   };
 }
 
@@ -104,7 +134,14 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
   });
   const retryPolicy = retry(handleWhen(isRetryable), { maxAttempts: o.maxRetries, backoff });
   const breaker = circuitBreaker(handleWhen(isModelFault), {
-    breaker: new ConsecutiveBreaker(o.breakerThreshold),
+    breaker:
+      o.breakerErrorRate === undefined
+        ? new ConsecutiveBreaker(o.breakerThreshold)
+        : new SamplingBreaker({
+            threshold: o.breakerErrorRate,
+            duration: o.breakerSamplingMs,
+            ...(o.breakerMinimumRps === undefined ? {} : { minimumRps: o.breakerMinimumRps }),
+          }),
     halfOpenAfter: o.breakerHalfOpenAfterMs,
   });
   // The attempt timeout is not a cockatiel TimeoutPolicy: that one reports a
