@@ -2,10 +2,12 @@
  * How much latency does the service add to a model call?
  *
  * Runs the simulator and the service as separate processes, then sends a
- * one-turn task (no tools called) two ways, interleaved in one run:
- *   - through the service: `Execute` with the SDK over Connect (HTTP/2);
+ * one-turn task (no tools called) three ways, interleaved in one run:
+ *   - through the service: `Execute` with the SDK over Connect (HTTP/2),
+ *     skipping the response cache so every request reaches the model;
  *   - straight to the simulator: the same chat completion the service sends
- *     (system prompt, tools offered, streaming with usage), with the OpenAI SDK.
+ *     (system prompt, tools offered, streaming with usage), with the OpenAI SDK;
+ *   - through the service from its cache, for reference.
  * Requests alternate which way goes first, so drift and warm caches hit both
  * alike. Prints p50/p90/p99 of each and the difference.
  *
@@ -65,9 +67,15 @@ try {
   const tools = createToolRegistry(createBuiltinTools()).definitions();
 
   const throughService = async () => {
-    const res = await agent.execute(input);
+    const res = await agent.execute(input, { bypassCache: true });
     if (res.output === "") {
       throw new Error("the service returned no output");
+    }
+  };
+  const fromCache = async () => {
+    const res = await agent.execute(input);
+    if (res.steps[0]?.kind.case !== "modelCall" || !res.steps[0].kind.value.cached) {
+      throw new Error("expected a cache hit");
     }
   };
   const direct = async () => {
@@ -96,12 +104,16 @@ try {
     return performance.now() - started;
   };
 
+  // Requests that bypass the cache neither read nor fill it: fill it once.
+  await agent.execute(input);
   for (let i = 0; i < warmup; i++) {
     await throughService();
     await direct();
+    await fromCache();
   }
   const serviceMs: number[] = [];
   const directMs: number[] = [];
+  const cachedMs: number[] = [];
   for (let i = 0; i < requests; i++) {
     // Alternate the order so neither side always runs on a freshly idle machine.
     if (i % 2 === 0) {
@@ -111,11 +123,13 @@ try {
       directMs.push(await time(direct));
       serviceMs.push(await time(throughService));
     }
+    cachedMs.push(await time(fromCache));
   }
   agent.close();
 
   serviceMs.sort((a, b) => a - b);
   directMs.sort((a, b) => a - b);
+  cachedMs.sort((a, b) => a - b);
   const row = (name: string, s: number[]) =>
     `${name.padEnd(28)}${[50, 90, 99].map((p) => percentile(s, p).toFixed(2).padStart(10)).join("")}`;
   const diff = (p: number) => (percentile(serviceMs, p) - percentile(directMs, p)).toFixed(2).padStart(10);
@@ -124,6 +138,7 @@ try {
   console.log(row("through the service", serviceMs));
   console.log(row("straight to the simulator", directMs));
   console.log(`${"added by the service".padEnd(28)}${[50, 90, 99].map(diff).join("")}`);
+  console.log(row("through the service, cached", cachedMs));
   console.log(`${"ratio service / direct".padEnd(28)}${[50, 90, 99].map((p) => (percentile(serviceMs, p) / percentile(directMs, p)).toFixed(2).padStart(10)).join("")}`);
 } finally {
   service.child.kill("SIGTERM");

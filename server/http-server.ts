@@ -1,5 +1,5 @@
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   readonly routes: (router: ConnectRouter) => void;
   /** Interceptors, outermost first. */
   readonly interceptors: readonly Interceptor[];
+  /** Answers requests no route matches. Default connect-node's plain 404. */
+  readonly fallback?: ConnectNodeAdapterOptions["fallback"];
   /** Largest request message accepted, in bytes. Default 4 MiB. */
   readonly readMaxBytes?: number;
   readonly logger: Logger;
@@ -45,6 +47,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     routes: options.routes,
     interceptors: [...options.interceptors],
     shutdownSignal: shutdownController.signal,
+    ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
     readMaxBytes: options.readMaxBytes ?? 4 * 1024 * 1024,
   });
 

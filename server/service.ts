@@ -23,6 +23,7 @@ import { createAgentService } from "./rpc/agent-service.js";
 import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
 import { createHealthStatus } from "./rpc/health-status.js";
 import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
+import { createUnknownRouteHandler } from "./rpc/unknown-route.js";
 import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
 import { createSimulator, type Simulator } from "./simulator/index.js";
 import { createTelemetry } from "./telemetry.js";
@@ -174,6 +175,9 @@ export async function startAgentService(
     port: config.port,
     routes,
     interceptors: [createTraceInterceptor(telemetry.tracer, telemetry.propagator), createValidationInterceptor(limits)],
+    fallback: createUnknownRouteHandler(
+      Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
+    ),
     logger,
   });
 

@@ -1,4 +1,5 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { once } from "node:events";
 import { pino } from "pino";
@@ -93,22 +94,49 @@ describe("protocol errors", () => {
     expect(body.message).toMatch(/cannot decode|json/i);
   });
 
-  it("UNIMPLEMENTED for an unknown method", async () => {
+  it("UNIMPLEMENTED for an unknown method, listing what is served (Connect)", async () => {
     const res = await fetch(`${svc.url}/agent.v1.AgentService/Nope`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: "{}",
     });
     expect(res.status).toBe(404);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe("unimplemented");
+    expect(body.message).toBe(
+      "unknown method /agent.v1.AgentService/Nope: this server serves agent.v1.AgentService (Execute, Stream, Health) and grpc.health.v1.Health (Check, List, Watch)",
+    );
   });
 
-  it("UNIMPLEMENTED for an unknown gRPC method", async () => {
-    const res = await fetch(`${svc.url}/agent.v1.AgentService/Nope`, {
+  it("UNIMPLEMENTED for an unknown method over gRPC-Web", async () => {
+    const res = await fetch(`${svc.url}/other.v1.Other/Call`, {
       method: "POST",
       headers: { "content-type": "application/grpc-web+proto" },
       body: new Uint8Array([0, 0, 0, 0, 0]),
     });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("grpc-status")).toBe("12");
+    expect(decodeURIComponent(res.headers.get("grpc-message") ?? "")).toMatch(/^unknown method \/other\.v1\.Other\/Call: this server serves/);
+  });
+
+  it("UNIMPLEMENTED for an unknown method over gRPC, with a clear message", async () => {
+    const target = svc.url.replace("http://", "");
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise<grpc.ServiceError>((resolve) => {
+        client.makeUnaryRequest(
+          "/agent.v1.AgentService/Nope",
+          (value: Buffer) => value,
+          (value: Buffer) => value,
+          Buffer.alloc(0),
+          (e) => resolve(e as grpc.ServiceError),
+        );
+      });
+      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+      expect(decodeURIComponent(err.details)).toMatch(/^unknown method \/agent\.v1\.AgentService\/Nope: this server serves/);
+    } finally {
+      client.close();
+    }
   });
 });
 
