@@ -65,6 +65,23 @@ export interface Config {
         readonly redisTimeoutMs: number;
       }
     | undefined;
+  /** Telemetry: traces and metrics export. */
+  readonly telemetry: {
+    /** `service.name`. `OTEL_SERVICE_NAME`, default `agent-service`. */
+    readonly serviceName: string;
+    /** OTLP/HTTP protobuf traces URL, from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; undefined exports none. */
+    readonly otlpTracesUrl: string | undefined;
+    /** OTLP/HTTP protobuf metrics URL, likewise with `/v1/metrics`. */
+    readonly otlpMetricsUrl: string | undefined;
+    /** `OTEL_EXPORTER_OTLP_HEADERS` (`key=value,…`). Never logged. */
+    readonly otlpHeaders: Readonly<Record<string, string>>;
+    /** `OTEL_METRIC_EXPORT_INTERVAL`, default 60,000 ms. */
+    readonly metricExportIntervalMs: number;
+    /** Prometheus text endpoint; undefined when `METRICS_PORT=off`. */
+    readonly prometheus: { readonly host: string; readonly port: number; readonly path: string } | undefined;
+    /** Record prompt and completion text on spans (redacted). `AGENT_TRACE_CONTENT`, default false. */
+    readonly recordContent: boolean;
+  };
   /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
   readonly toolTimeoutMs: number;
   /** Time in-flight runs get to finish on SIGTERM/SIGINT. `SHUTDOWN_GRACE_MS`, default 10,000. */
@@ -85,6 +102,12 @@ const integer = (min: number, max: number) =>
     .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const boolean = z
+  .enum(["true", "false", "1", "0"], { error: 'must be "true" or "false"' })
+  .transform((v) => v === "true" || v === "1");
+
+const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http(s) URL ${example}` });
 
 const optionalText = z
   .string()
@@ -152,6 +175,36 @@ const environmentSchema = z.object({
       .optional(),
   ),
   AGENT_CACHE_REDIS_TIMEOUT_MS: integer(1, 60_000).default(50),
+  OTEL_SDK_DISABLED: boolean.default(false),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default("agent-service"),
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"], { error: 'must be "otlp" or "none"' }).default("otlp"),
+  OTEL_METRICS_EXPORTER: z.enum(["otlp", "none"], { error: 'must be "otlp" or "none"' }).default("otlp"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318").optional()),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318/v1/traces").optional()),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318/v1/metrics").optional()),
+  OTEL_EXPORTER_OTLP_HEADERS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$/, "must be key=value pairs separated by commas")
+      .transform((text) =>
+        Object.fromEntries(
+          text.split(",").map((pair) => {
+            const at = pair.indexOf("=");
+            return [decodeURIComponent(pair.slice(0, at).trim()), decodeURIComponent(pair.slice(at + 1).trim())];
+          }),
+        ),
+      )
+      .optional(),
+  ),
+  OTEL_METRIC_EXPORT_INTERVAL: integer(1_000, 3_600_000).default(60_000),
+  METRICS_HOST: optionalText,
+  METRICS_PORT: optionalText.pipe(
+    z
+      .union([z.literal("off"), integer(0, 65535)], { error: 'must be a port number, or "off"' })
+      .optional(),
+  ),
+  METRICS_PATH: z.string().regex(/^\/[\w./-]*$/, "must be a path such as /metrics").default("/metrics"),
+  AGENT_TRACE_CONTENT: boolean.default(false),
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
@@ -270,6 +323,24 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxExecutionTimeMs: e.AGENT_MAX_EXECUTION_TIME_MS,
     maxExecutionTimeCapMs: e.AGENT_MAX_EXECUTION_TIME_CAP_MS,
     maxInputChars: e.AGENT_MAX_INPUT_CHARS,
+    telemetry: Object.freeze({
+      serviceName: e.OTEL_SERVICE_NAME,
+      otlpTracesUrl:
+        e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === "none"
+          ? undefined
+          : (e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, "traces")),
+      otlpMetricsUrl:
+        e.OTEL_SDK_DISABLED || e.OTEL_METRICS_EXPORTER === "none"
+          ? undefined
+          : (e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, "metrics")),
+      otlpHeaders: Object.freeze({ ...e.OTEL_EXPORTER_OTLP_HEADERS }),
+      metricExportIntervalMs: e.OTEL_METRIC_EXPORT_INTERVAL,
+      prometheus:
+        e.METRICS_PORT === "off"
+          ? undefined
+          : Object.freeze({ host: e.METRICS_HOST ?? e.HOST, port: e.METRICS_PORT ?? 9464, path: e.METRICS_PATH }),
+      recordContent: e.AGENT_TRACE_CONTENT,
+    }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
     cache:
       e.AGENT_CACHE === "off"
@@ -285,4 +356,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });
+}
+
+/** The OTLP/HTTP URL of one signal under a base endpoint, as the OpenTelemetry spec builds it. */
+function signalUrl(base: string | undefined, signal: "traces" | "metrics"): string | undefined {
+  return base === undefined ? undefined : `${base.replace(/\/+$/, "")}/v1/${signal}`;
 }

@@ -26,7 +26,8 @@ import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
 import { createUnknownRouteHandler } from "./rpc/unknown-route.js";
 import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
 import { createSimulator, type Simulator } from "./simulator/index.js";
-import { createTelemetry } from "./telemetry.js";
+import { createTracedFetch } from "./telemetry/traced-fetch.js";
+import { createTracing } from "./telemetry/tracing.js";
 
 /** Options for {@link startAgentService}, besides the configuration. */
 export interface AgentServiceRuntimeOptions {
@@ -59,7 +60,15 @@ export async function startAgentService(
   options: AgentServiceRuntimeOptions = {},
 ): Promise<RunningAgentService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const telemetry = createTelemetry();
+  const version = packageVersion();
+  const telemetry = createTracing({
+    serviceName: config.telemetry.serviceName,
+    serviceVersion: version,
+    otlpUrl: config.telemetry.otlpTracesUrl,
+    otlpHeaders: config.telemetry.otlpHeaders,
+    recordContent: config.telemetry.recordContent,
+  });
+  const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
   let stopping = false;
   let shutdown: Promise<void> | undefined;
 
@@ -105,6 +114,7 @@ export async function startAgentService(
           baseUrl,
           apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
           temperature: model.temperature,
+          fetch: tracedFetch,
         }),
         policy: createModelPolicy(model.policy),
         // Sampled answers differ from call to call: cached only when a deployment opts in.
@@ -116,6 +126,7 @@ export async function startAgentService(
     }),
     prices,
     cache,
+    telemetry: { tracer: telemetry.tracer },
   });
 
   const health = createHealthStatus([AgentService.typeName]);
@@ -145,6 +156,7 @@ export async function startAgentService(
     tools,
     toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: config.toolTimeoutMs }),
     prompt: defaultPrompt,
+    tracer: telemetry.tracer,
   });
 
   const limits = {
@@ -164,7 +176,7 @@ export async function startAgentService(
         health,
         models: () => gateway.status(),
         cache: () => cache?.state(),
-        version: packageVersion(),
+        version,
       }),
     );
     router.service(Health, createGrpcHealthService(health));

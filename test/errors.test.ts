@@ -11,7 +11,7 @@ import { startHttpServer } from "../server/http-server.js";
 import { createAgentService } from "../server/rpc/agent-service.js";
 import { createHealthStatus } from "../server/rpc/health-status.js";
 import { createTraceInterceptor } from "../server/rpc/trace-interceptor.js";
-import { createTelemetry } from "../server/telemetry.js";
+import { createTracing } from "../server/telemetry/tracing.js";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 let svc: TestService;
@@ -215,7 +215,7 @@ describe("INTERNAL", () => {
         throw new TypeError("cannot read properties of undefined (reading 'secret internals')");
       },
     };
-    const telemetry = createTelemetry();
+    const telemetry = createTracing({ serviceName: "test", serviceVersion: "0", otlpUrl: undefined });
     const server = await startHttpServer({
       host: "127.0.0.1",
       port: 0,

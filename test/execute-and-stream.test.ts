@@ -58,8 +58,13 @@ describe("Execute through the generated Connect client", () => {
     );
     expect(res.traceId).toBe(traceId);
     const lines = svc.logs.filter((l) => l["run_id"] === res.runId);
-    expect(lines.map((l) => l["msg"])).toEqual(["run started", "run finished"]);
-    expect(lines.every((l) => l["trace_id"] === traceId)).toBe(true);
+    expect(lines.map((l) => l["msg"])).toEqual(["run started", "model call", "tool call", "model call", "run finished"]);
+    for (const line of lines) {
+      expect(line).toMatchObject({ trace_id: traceId, principal: "anonymous" });
+      expect(line["span_id"]).toMatch(/^[0-9a-f]{16}$/);
+    }
+    expect(lines[1]).toMatchObject({ model: "sim-small", attempt: 1, outcome: "ok" });
+    expect(lines[2]).toMatchObject({ tool: "calculator", outcome: "ok" });
   });
 
   it("runs several tools of one turn and answers with every result", async () => {

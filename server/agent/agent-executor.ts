@@ -1,7 +1,9 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
 import { StreamResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
 import {
   ModelCallSchema,
@@ -15,7 +17,7 @@ import type { ModelGateway, ModelTurn, RequestedToolCall } from "../model/model-
 import type { PromptVersion } from "../prompts/prompt-version.js";
 import { createRunBudget, isRunTimeLimitError } from "./run-budget.js";
 import { applyRunEvent, createRunSummary } from "./run-summary.js";
-import type { ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
+import type { ToolCallErrorReason, ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
 
 /** Dependencies of {@link createAgentExecutor}. */
 export interface AgentExecutorOptions {
@@ -31,6 +33,10 @@ export interface AgentExecutorOptions {
   readonly clock?: () => number;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
+  /** Tracer for the `invoke_agent` and `execute_tool` spans. Default the global (no-op unless set) one. */
+  readonly tracer?: Tracer;
+  /** Observes each tool call, for metrics. Default none. */
+  readonly onToolCall?: (record: { tool: string; outcome: ToolCallOutcome["status"] | ToolCallErrorReason; durationS: number }) => void;
 }
 
 /** One run, with its limits already resolved against the server's caps. */
@@ -42,6 +48,10 @@ export interface RunRequest {
   readonly traceId: string;
   /** Whether the response cache may answer model turns. Default true. */
   readonly useCache?: boolean;
+  /** The RPC's trace context; the run's spans are its children. Default the active context. */
+  readonly traceContext?: Context;
+  /** Logger carrying the caller's identity and the trace id; the run adds its run id. Default none. */
+  readonly log?: Logger;
 }
 
 /** Runs agents as streams of events. */
@@ -60,6 +70,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
   const newRunId = options.newRunId ?? randomUUID;
   const { gateway, tools, toolRunner, prompt } = options;
   const primaryModel = gateway.modelNames[0] ?? "";
+  const tracer = options.tracer ?? trace.getTracer("agent-service");
 
   async function* run(request: RunRequest, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
     signal.throwIfAborted();
@@ -72,10 +83,30 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       return message;
     };
 
+    const runId = newRunId();
+    const parent = request.traceContext ?? context.active();
+    const span = tracer.startSpan(
+      "invoke_agent agent-service",
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          "gen_ai.operation.name": "invoke_agent",
+          "gen_ai.agent.name": "agent-service",
+          "gen_ai.request.model": primaryModel,
+          "agent.run_id": runId,
+          "agent.prompt_version": prompt.id,
+          "agent.max_iterations": request.maxIterations,
+        },
+      },
+      parent,
+    );
+    const runContext = trace.setSpan(parent, span);
+    const log = request.log?.child({ run_id: runId });
+
     yield emit({
       case: "runStarted",
       value: {
-        runId: newRunId(),
+        runId,
         traceId: request.traceId,
         model: primaryModel,
         promptVersion: prompt.id,
@@ -88,6 +119,9 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const messages: BaseMessage[] = [new SystemMessage(prompt.system), new HumanMessage(request.input)];
     let stopReason = StopReason.MAX_ITERATIONS;
     let output = "";
+    // False while the loop runs; still false in `finally` only when the
+    // consumer stopped reading (the caller went away) at a yield.
+    let settled = false;
     try {
       for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
         let turn: ModelTurn | undefined;
@@ -96,6 +130,8 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           tools: tools.definitions(),
           signal: budget.signal,
           useCache: request.useCache,
+          traceContext: runContext,
+          log,
         })) {
           switch (event.type) {
             case "delta":
@@ -140,7 +176,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
         const pending = new Map(
           turn.toolCalls.map((call) => [
             call.id,
-            toolRunner.run(call, budget.signal).then((outcome) => ({ call, outcome })),
+            runTool(call, budget.signal, runContext, log).then((outcome) => ({ call, outcome })),
           ]),
         );
         const results = new Map<string, ToolCall>();
@@ -156,21 +192,77 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           messages.push(new ToolMessage({ content: record?.result ?? "", tool_call_id: call.id, name: call.name }));
         }
       }
+      settled = true;
     } catch (err) {
+      settled = true;
       // The run's own time limit ends the run with what it has; the caller's
       // cancellation or deadline, and real failures, propagate.
       if (!isRunTimeLimitError(budget.signal.reason) || signal.aborted) {
+        span.setAttribute("error.type", signal.aborted ? "canceled" : err instanceof Error ? err.name : "Error");
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        span.end();
         throw err;
       }
       stopReason = StopReason.TIME_LIMIT;
     } finally {
       budget.dispose();
+      if (!settled) {
+        span.setAttribute("error.type", "canceled");
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "the caller stopped reading" });
+        span.end();
+      }
     }
 
     summary.stopReason = stopReason;
     summary.output = output;
     summary.duration = durationFromMs(Math.round(clock() - started));
+    span.setAttributes({
+      "agent.stop_reason": StopReason[stopReason].toLowerCase(),
+      "agent.iterations": summary.iterations,
+      "gen_ai.response.model": summary.model,
+      "gen_ai.usage.input_tokens": summary.usage?.inputTokens ?? 0,
+      "gen_ai.usage.output_tokens": summary.usage?.outputTokens ?? 0,
+      "agent.cost_usd": summary.costUsd,
+      "agent.fallback_used": summary.fallbackUsed,
+    });
+    span.end();
     yield create(StreamResponseSchema, { event: { case: "runCompleted", value: { result: summary } } });
+  }
+
+  /** Runs one tool call in its own `execute_tool` span, and logs it. */
+  async function runTool(call: RequestedToolCall, signal: AbortSignal, runContext: Context, log: Logger | undefined) {
+    const span = tracer.startSpan(
+      `execute_tool ${call.name}`,
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          "gen_ai.operation.name": "execute_tool",
+          "gen_ai.tool.name": call.name,
+          "gen_ai.tool.call.id": call.id,
+          "gen_ai.tool.type": "function",
+        },
+      },
+      runContext,
+    );
+    const toolLog = log?.child({ span_id: span.spanContext().spanId });
+    try {
+      // Inside the span's context, so a tool's own calls continue the trace.
+      const outcome = await context.with(trace.setSpan(runContext, span), () => toolRunner.run(call, signal));
+      const result = outcome.status === "ok" ? "ok" : outcome.reason;
+      if (outcome.status === "error") {
+        span.setAttribute("error.type", outcome.reason);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+      }
+      options.onToolCall?.({ tool: call.name, outcome: result, durationS: outcome.durationMs / 1000 });
+      toolLog?.info({ tool: call.name, call_id: call.id, outcome: result, duration_ms: Math.round(outcome.durationMs) }, "tool call");
+      return outcome;
+    } catch (err) {
+      span.setAttribute("error.type", "canceled");
+      span.setStatus({ code: SpanStatusCode.ERROR, message: "the run was stopped" });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 
   return { run };

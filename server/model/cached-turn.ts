@@ -3,10 +3,12 @@ import { z } from "zod";
 import { cacheKey } from "./cache/index.js";
 
 /** Format version of cached turns; bump it when {@link cachedTurnSchema} changes. */
-export const cachedTurnVersion = 1;
+export const cachedTurnVersion = 2;
 
 /** What the cache keeps of a model turn: enough to replay it exactly. */
 export const cachedTurnSchema = z.strictObject({
+  /** The model name the provider reported (it may name a snapshot of the requested one). */
+  responseModel: z.string(),
   text: z.string(),
   toolCalls: z.array(z.strictObject({ id: z.string(), name: z.string(), arguments: z.string() })),
   usage: z.strictObject({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number() }),

@@ -11,6 +11,8 @@ export interface ChatModelOptions {
   apiKey: string;
   /** Sampling temperature. Default 0, so the same request gives the same answer. */
   temperature?: number;
+  /** The `fetch` HTTP calls go through, such as a traced one. Default the global `fetch`. */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }
 
 /**
@@ -36,7 +38,7 @@ export function createChatModel(options: ChatModelOptions): ChatOpenAI {
   return new OfflineChatOpenAI({
     model: options.model,
     apiKey: options.apiKey,
-    configuration: { baseURL: options.baseUrl },
+    configuration: { baseURL: options.baseUrl, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) },
     temperature: options.temperature ?? 0,
     streaming: true,
     streamUsage: true,

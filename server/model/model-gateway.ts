@@ -1,9 +1,13 @@
 import type { BaseMessage, AIMessageChunk, MessageContent } from "@langchain/core/messages";
+import { context, trace, type Context } from "@opentelemetry/api";
+import { isBrokenCircuitError } from "cockatiel";
+import type { Logger } from "pino";
 import { createAsyncQueue } from "./async-queue.js";
 import type { ResponseCache } from "./cache/index.js";
 import { isStorableTurn, turnCacheKey, type CachedTurn } from "./cached-turn.js";
 import { MidStreamError } from "./failure-classification.js";
 import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
+import { recordCacheHit, recordCircuitOpen, startAttempt, type ModelCallTelemetry } from "./model-call-telemetry.js";
 import type { BreakerState, ModelPolicy } from "./model-policy.js";
 import { createOutcomeWindow, type OutcomeStats } from "./outcome-window.js";
 import type { PriceTable, TokenUsage } from "./pricing.js";
@@ -42,6 +46,10 @@ export interface ModelGatewayOptions {
   readonly prices: PriceTable;
   /** Response cache; default none. */
   readonly cache?: ResponseCache<CachedTurn> | undefined;
+  /** Spans and metrics of model calls; default spans on the global (no-op unless set) tracer. */
+  readonly telemetry?: ModelCallTelemetry | undefined;
+  /** Wall clock in milliseconds, for span times. Default `Date.now`. */
+  readonly now?: () => number;
   /** Monotonic clock in milliseconds. Default `performance.now`. */
   readonly clock?: () => number;
 }
@@ -92,7 +100,11 @@ export interface ModelTurnRequest {
   /** Aborts the turn and every HTTP call in it. */
   readonly signal: AbortSignal;
   /** Whether the response cache may answer. Default true. */
-  readonly useCache?: boolean;
+  readonly useCache?: boolean | undefined;
+  /** The run's trace context: model call spans are its children. Default the active context. */
+  readonly traceContext?: Context | undefined;
+  /** The run's logger; each model call logs a line. Default none. */
+  readonly log?: Logger | undefined;
 }
 
 /** The health of one model, for `Health` and probes. */
@@ -136,6 +148,8 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     throw new Error("the model gateway needs at least one model");
   }
   const clock = options.clock ?? (() => performance.now());
+  const now = options.now ?? Date.now;
+  const telemetry: ModelCallTelemetry = options.telemetry ?? { tracer: trace.getTracer("agent-service") };
   const { models, prices } = options;
   const windows = models.map(() => createOutcomeWindow());
   const lastErrors: (string | undefined)[] = models.map(() => undefined);
@@ -154,32 +168,49 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     const failures: ModelFailure[] = [];
     for (const [position, model] of models.entries()) {
       const started = clock();
+      const startedAt = now();
       const deltas = createAsyncQueue<string>();
       let streamedText = false;
+      const scope = (attempt: number) => ({
+        model: model.name,
+        position,
+        attempt,
+        breaker: model.policy.breakerState(),
+        traceContext: request.traceContext,
+        log: request.log,
+      });
       // The policy retries whole calls; deltas reach the caller as they come.
       // An open breaker rejects at once, without a call. `signal` is the
       // caller's, or the cache's when identical requests share the call.
       const callModel = (signal: AbortSignal) =>
         model.policy.execute(async ({ signal: attemptSignal, attempt }): Promise<CachedTurn> => {
+          const observed = startAttempt(telemetry, scope(attempt));
           let aggregate: AIMessageChunk | undefined;
           try {
-            const stream = await model.chat.stream([...request.messages], {
-              signal: attemptSignal,
-              tools: [...request.tools],
-            });
-            for await (const chunk of stream) {
-              aggregate = aggregate === undefined ? chunk : aggregate.concat(chunk);
-              const text = textOf(chunk.content);
-              if (text !== "") {
-                streamedText = true;
-                deltas.push(text);
+            // Inside the attempt's context, the HTTP call's span is the `chat` span's child.
+            aggregate = await context.with(observed.context, async () => {
+              const stream = await model.chat.stream([...request.messages], {
+                signal: attemptSignal,
+                tools: [...request.tools],
+              });
+              let merged: AIMessageChunk | undefined;
+              for await (const chunk of stream) {
+                merged = merged === undefined ? chunk : merged.concat(chunk);
+                const text = textOf(chunk.content);
+                if (text !== "") {
+                  observed.firstToken();
+                  streamedText = true;
+                  deltas.push(text);
+                }
               }
-            }
+              return merged;
+            });
             if (aggregate === undefined) {
               throw new EmptyResponseError();
             }
           } catch (err) {
             // A caller who went away says nothing about the model's health.
+            observed.failed(attemptSignal.aborted && !signal.aborted ? attemptSignal.reason : err, signal.aborted);
             if (!signal.aborted) {
               windows[position]?.record(false);
               lastErrors[position] = describeModelFailure(attemptSignal.aborted ? attemptSignal.reason : err);
@@ -187,13 +218,16 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
             throw streamedText ? new MidStreamError(err) : err;
           }
           windows[position]?.record(true);
-          return {
+          const turn: CachedTurn = {
+            responseModel: responseModelOf(aggregate) ?? model.name,
             text: textOf(aggregate.content),
             toolCalls: toolCallsOf(aggregate),
             usage: usageOf(aggregate),
             finishReason: finishReasonOf(aggregate),
             attempt,
           };
+          observed.succeeded(turn, prices.costOf(model.name, turn.usage));
+          return turn;
         }, signal);
 
       const { cache } = options;
@@ -215,9 +249,12 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
           yield { type: "delta", text };
         }
         const { turn, cached } = await call;
-        // A turn from the cache, or from an identical request's call, arrives whole.
-        if (cached && turn.text !== "") {
-          yield { type: "delta", text: turn.text };
+        if (cached) {
+          recordCacheHit(telemetry, scope(0), turn, startedAt);
+          // A turn from the cache, or from an identical request's call, arrives whole.
+          if (turn.text !== "") {
+            yield { type: "delta", text: turn.text };
+          }
         }
         const usage = cached ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : turn.usage;
         yield {
@@ -239,6 +276,9 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       } catch (err) {
         if (request.signal.aborted) {
           throw request.signal.reason;
+        }
+        if (isBrokenCircuitError(err)) {
+          recordCircuitOpen(telemetry, scope(0));
         }
         const reason = describeModelFailure(err);
         failures.push({ model: model.name, reason });
@@ -290,6 +330,11 @@ function usageOf(message: AIMessageChunk): TokenUsage {
     outputTokens: usage?.output_tokens ?? 0,
     totalTokens: usage?.total_tokens ?? 0,
   };
+}
+
+function responseModelOf(message: AIMessageChunk): string | undefined {
+  const name: unknown = message.response_metadata["model_name"];
+  return typeof name === "string" && name !== "" ? name : undefined;
 }
 
 function finishReasonOf(message: AIMessageChunk): string {

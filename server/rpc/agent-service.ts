@@ -1,5 +1,6 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import {
   type AgentService,
@@ -60,7 +61,15 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     let runId: string | undefined;
     let log = logger.child({ trace_id: traceId, span_id: span?.spanContext().spanId, principal: "anonymous" });
     try {
-      for await (const event of executor.run({ input: fields.input, traceId, useCache: !fields.bypassCache, ...resolved }, ctx.signal)) {
+      const run = {
+        input: fields.input,
+        traceId,
+        useCache: !fields.bypassCache,
+        traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
+        log,
+        ...resolved,
+      };
+      for await (const event of executor.run(run, ctx.signal)) {
         const e = event.event;
         if (e.case === "runStarted") {
           runId = e.value.runId;

@@ -40,6 +40,11 @@ export interface FaultRule {
   delayMs?: number;
   /** How many matching requests the rule affects; each one consumes a use. Default: unlimited. */
   times?: number;
+  /**
+   * How many matching requests pass untouched before the rule starts to apply, such as "fail
+   * from the third call on". Skipped requests use none of `times`. Default: 0.
+   */
+  skip?: number;
 }
 
 const faultKindSchema = z.enum([
@@ -63,6 +68,7 @@ export const faultRuleSchema = z.strictObject({
   retryAfterMs: z.number().int().nonnegative().optional(),
   delayMs: z.number().int().nonnegative().optional(),
   times: z.number().int().positive().optional(),
+  skip: z.number().int().nonnegative().optional(),
 }) satisfies z.ZodType<FaultRule>;
 
 /** Validates a list of {@link FaultRule}s, as accepted by `SIMULATOR_FAULTS` and `PUT /_simulator/faults`. */

@@ -35,6 +35,22 @@ describe("createFaultSchedule", () => {
     expect(schedule.take({ ...request, callsTools: true })).toBeUndefined();
   });
 
+  it("lets the first `skip` matching requests through before the rule applies", () => {
+    const schedule = createFaultSchedule([
+      { kind: "status", status: 429, model: "m", times: 1 },
+      { kind: "status", status: 503, model: "m", skip: 1 },
+    ]);
+    const taken = [1, 2, 3, 4].map(() => schedule.take({ model: "m", callsTools: false })?.status);
+    expect(taken).toEqual([429, undefined, 503, 503]);
+    expect(schedule.take({ model: "other", callsTools: false })).toBeUndefined();
+  });
+
+  it("lists a rule's skips still to come", () => {
+    const schedule = createFaultSchedule([{ kind: "hang", skip: 2, times: 1 }]);
+    schedule.take({ model: "m", callsTools: false });
+    expect(schedule.list()).toEqual([{ kind: "hang", skip: 1, times: 1 }]);
+  });
+
   it("lists the rules with their remaining uses", () => {
     const schedule = createFaultSchedule([{ kind: "status", times: 2 }, { kind: "hang" }]);
     schedule.take(request);

@@ -24,6 +24,7 @@ export interface FaultMatch {
 interface ScheduledRule {
   readonly rule: FaultRule;
   remaining: number;
+  toSkip: number;
 }
 
 /** Creates a schedule holding validated copies of `rules`, so callers can't change them afterwards. */
@@ -36,15 +37,25 @@ export function createFaultSchedule(rules: readonly FaultRule[] = []): FaultSche
     list() {
       return scheduled
         .filter((entry) => entry.remaining > 0)
-        .map((entry) =>
-          entry.remaining === Infinity ? { ...entry.rule } : { ...entry.rule, times: entry.remaining },
-        );
+        .map((entry) => {
+          const { skip: _skip, ...rule } = entry.rule;
+          return {
+            ...rule,
+            ...(entry.remaining === Infinity ? {} : { times: entry.remaining }),
+            ...(entry.toSkip > 0 ? { skip: entry.toSkip } : {}),
+          };
+        });
     },
     take(request) {
       // The common case in benchmarks is no faults at all: keep it a length check.
       if (scheduled.length === 0) return undefined;
       for (const entry of scheduled) {
         if (entry.remaining <= 0 || !matches(entry.rule, request)) continue;
+        if (entry.toSkip > 0) {
+          // This request passes untouched; later rules get no say over it either.
+          entry.toSkip -= 1;
+          return undefined;
+        }
         entry.remaining -= 1;
         return entry.rule;
       }
@@ -56,7 +67,7 @@ export function createFaultSchedule(rules: readonly FaultRule[] = []): FaultSche
 function schedule(rules: readonly FaultRule[]): ScheduledRule[] {
   return faultRulesSchema
     .parse(rules)
-    .map((rule) => ({ rule: Object.freeze(rule), remaining: rule.times ?? Infinity }));
+    .map((rule) => ({ rule: Object.freeze(rule), remaining: rule.times ?? Infinity, toSkip: rule.skip ?? 0 }));
 }
 
 function matches(rule: FaultRule, request: FaultMatch): boolean {

@@ -1,0 +1,180 @@
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import type { Logger } from "pino";
+import type { CachedTurn } from "./cached-turn.js";
+import { statusOf } from "./failure-classification.js";
+import { describeModelFailure } from "./model-errors.js";
+import type { BreakerState } from "./model-policy.js";
+
+/** How a model call ended, for metrics. */
+export type ModelCallOutcome = "ok" | "error" | "cache_hit" | "circuit_open";
+
+/** One model call, as metrics see it. */
+export interface ModelCallRecord {
+  readonly model: string;
+  readonly outcome: ModelCallOutcome;
+  /** Low-cardinality error type, such as "503" or "AttemptTimeoutError". */
+  readonly errorType?: string | undefined;
+  readonly durationS: number;
+  readonly timeToFirstTokenS?: number | undefined;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+}
+
+/** What the gateway reports each model call to: spans, log lines, metrics. */
+export interface ModelCallTelemetry {
+  readonly tracer: Tracer;
+  /** Called once per model call; default none. */
+  readonly onCall?: ((record: ModelCallRecord) => void) | undefined;
+  /** Wall clock in milliseconds. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Where a call sits: which model, which attempt, in which run. */
+export interface ModelCallScope {
+  readonly model: string;
+  readonly position: number;
+  readonly attempt: number;
+  readonly breaker: BreakerState;
+  /** The run's trace context; the `chat` span is its child. */
+  readonly traceContext: Context | undefined;
+  /** The run's logger (trace id, run id, principal). */
+  readonly log: Logger | undefined;
+}
+
+/** The telemetry of one attempt in flight. */
+export interface AttemptTelemetry {
+  /** The context to make the HTTP call in, so its span is the `chat` span's child. */
+  readonly context: Context;
+  /** Marks the first streamed token. */
+  firstToken(): void;
+  succeeded(turn: CachedTurn, costUsd: number): void;
+  /** `callerGone`: the caller canceled, which says nothing about the model. */
+  failed(error: unknown, callerGone: boolean): void;
+}
+
+/** Low-cardinality `error.type`: the HTTP status, or the error's class name. */
+export function errorTypeOf(error: unknown): string {
+  const status = statusOf(error);
+  if (status !== undefined) {
+    return String(status);
+  }
+  return error instanceof Error ? error.name : "Error";
+}
+
+function baseAttributes(scope: ModelCallScope, cacheHit: boolean) {
+  return {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": scope.model,
+    "agent.model.attempt": scope.attempt,
+    "agent.model.position": scope.position,
+    "agent.model.fallback": scope.position > 0,
+    "agent.breaker.state": scope.breaker,
+    "agent.cache.hit": cacheHit,
+  };
+}
+
+function setTurnAttributes(span: Span, turn: CachedTurn): void {
+  span.setAttributes({
+    "gen_ai.response.model": turn.responseModel,
+    "gen_ai.response.finish_reasons": [turn.finishReason],
+    "gen_ai.usage.input_tokens": turn.usage.inputTokens,
+    "gen_ai.usage.output_tokens": turn.usage.outputTokens,
+  });
+}
+
+/** Starts the `chat {model}` span of one attempt; the caller reports how it ends. */
+export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScope): AttemptTelemetry {
+  const now = telemetry.now ?? Date.now;
+  const started = now();
+  let firstTokenAt: number | undefined;
+  const parent = scope.traceContext ?? context.active();
+  const span = telemetry.tracer.startSpan(
+    `chat ${scope.model}`,
+    { kind: SpanKind.CLIENT, attributes: baseAttributes(scope, false) },
+    parent,
+  );
+  const log = scope.log?.child({ span_id: span.spanContext().spanId });
+  const base = (outcome: ModelCallOutcome) => ({
+    model: scope.model,
+    outcome,
+    durationS: (now() - started) / 1000,
+    timeToFirstTokenS: firstTokenAt === undefined ? undefined : (firstTokenAt - started) / 1000,
+  });
+  return {
+    context: trace.setSpan(parent, span),
+    firstToken() {
+      firstTokenAt ??= now();
+    },
+    succeeded(turn, costUsd) {
+      setTurnAttributes(span, turn);
+      span.end();
+      const record = { ...base("ok"), inputTokens: turn.usage.inputTokens, outputTokens: turn.usage.outputTokens, costUsd };
+      telemetry.onCall?.(record);
+      log?.info(
+        {
+          model: scope.model,
+          attempt: scope.attempt,
+          outcome: "ok",
+          latency_ms: Math.round(record.durationS * 1000),
+          time_to_first_token_ms: record.timeToFirstTokenS === undefined ? undefined : Math.round(record.timeToFirstTokenS * 1000),
+          input_tokens: turn.usage.inputTokens,
+          output_tokens: turn.usage.outputTokens,
+          finish_reason: turn.finishReason,
+        },
+        "model call",
+      );
+    },
+    failed(error, callerGone) {
+      const errorType = callerGone ? "canceled" : errorTypeOf(error);
+      span.setAttribute("error.type", errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: callerGone ? "the caller went away" : describeModelFailure(error) });
+      span.end();
+      const record = { ...base("error"), errorType, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      telemetry.onCall?.(record);
+      log?.warn(
+        {
+          model: scope.model,
+          attempt: scope.attempt,
+          outcome: "error",
+          error_type: errorType,
+          reason: callerGone ? "canceled" : describeModelFailure(error),
+          latency_ms: Math.round(record.durationS * 1000),
+        },
+        "model call",
+      );
+    },
+  };
+}
+
+/** A turn answered by the cache or a shared call: a `chat` span without an HTTP call. */
+export function recordCacheHit(telemetry: ModelCallTelemetry, scope: ModelCallScope, turn: CachedTurn, startedAt: number): void {
+  const span = telemetry.tracer.startSpan(
+    `chat ${scope.model}`,
+    { kind: SpanKind.CLIENT, attributes: baseAttributes(scope, true), startTime: startedAt },
+    scope.traceContext ?? context.active(),
+  );
+  span.setAttributes({ "gen_ai.response.model": turn.responseModel, "gen_ai.response.finish_reasons": [turn.finishReason] });
+  span.end();
+  const durationS = ((telemetry.now ?? Date.now)() - startedAt) / 1000;
+  telemetry.onCall?.({ model: scope.model, outcome: "cache_hit", durationS, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+  scope.log
+    ?.child({ span_id: span.spanContext().spanId })
+    .info({ model: scope.model, outcome: "cache_hit", latency_ms: Math.round(durationS * 1000) }, "model call");
+}
+
+/** A model skipped because its breaker is open: no call, but visible in the trace. */
+export function recordCircuitOpen(telemetry: ModelCallTelemetry, scope: ModelCallScope): void {
+  const span = telemetry.tracer.startSpan(
+    `chat ${scope.model}`,
+    { kind: SpanKind.CLIENT, attributes: { ...baseAttributes(scope, false), "error.type": "circuit_open" } },
+    scope.traceContext ?? context.active(),
+  );
+  span.setStatus({ code: SpanStatusCode.ERROR, message: "circuit open: the model was skipped without a call" });
+  span.end();
+  telemetry.onCall?.({ model: scope.model, outcome: "circuit_open", errorType: "circuit_open", durationS: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+  scope.log
+    ?.child({ span_id: span.spanContext().spanId })
+    .warn({ model: scope.model, outcome: "circuit_open" }, "model call");
+}

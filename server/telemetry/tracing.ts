@@ -1,0 +1,80 @@
+import { context, type TextMapPropagator, type Tracer } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+
+/** Options for {@link createTracing}. */
+export interface TracingOptions {
+  /** `service.name` of the spans. */
+  readonly serviceName: string;
+  /** `service.version` of the spans. */
+  readonly serviceVersion: string;
+  /** OTLP/HTTP protobuf traces endpoint, such as `http://jaeger:4318/v1/traces`; undefined exports nothing. */
+  readonly otlpUrl: string | undefined;
+  /** Headers sent with each export, such as an API key of a hosted backend. Default none. */
+  readonly otlpHeaders?: Readonly<Record<string, string>>;
+  /** Record prompt and completion text on spans (redacted). Default false. */
+  readonly recordContent?: boolean;
+}
+
+/** The service's tracing, passed down explicitly. */
+export interface Tracing {
+  readonly tracer: Tracer;
+  /** Reads and writes W3C `traceparent` / `tracestate`. */
+  readonly propagator: TextMapPropagator;
+  /** Whether prompt and completion text go on spans. */
+  readonly recordContent: boolean;
+  /** Exports what is pending. */
+  forceFlush(): Promise<void>;
+  /** Exports what is pending and stops. */
+  shutdown(): Promise<void>;
+}
+
+let contextManagerInstalled = false;
+
+/**
+ * Creates the service's tracer. Spans always get W3C ids that continue the
+ * caller's trace, so every response has a trace id; they are recorded and
+ * exported over OTLP only when an endpoint is configured. Without one the
+ * sampler drops every span at creation, which costs next to nothing.
+ */
+export function createTracing(options: TracingOptions): Tracing {
+  // The one global: the context manager that carries the active span across
+  // awaits, so the model's HTTP call sees the `chat` span it belongs to.
+  // OpenTelemetry's API is global by design; installing it twice is harmless.
+  if (!contextManagerInstalled) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    contextManagerInstalled = true;
+  }
+  const exporting = options.otlpUrl !== undefined;
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      "service.name": options.serviceName,
+      "service.version": options.serviceVersion,
+    }),
+    // A caller that sampled its trace out keeps it out; our own roots are all kept.
+    sampler: exporting ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),
+    spanProcessors: exporting
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({ url: options.otlpUrl, headers: { ...options.otlpHeaders } }),
+          }),
+        ]
+      : [],
+  });
+  return {
+    tracer: provider.getTracer("agent-service", options.serviceVersion),
+    propagator: new W3CTraceContextPropagator(),
+    recordContent: options.recordContent ?? false,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
