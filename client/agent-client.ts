@@ -17,6 +17,7 @@ import {
 } from "../gen/agent/v1/agent_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
 import { restartSafeText } from "./restart-safe-text.js";
+import { createClientTraceInterceptor } from "./trace-interceptor.js";
 
 /** Header values in any form `new Headers()` accepts. */
 export type HeaderValues = ConstructorParameters<typeof Headers>[0];
@@ -38,6 +39,11 @@ export interface AgentClientOptions {
   readonly timeoutMs?: number;
   /** Extra interceptors, outermost first. Default none. */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Start a client span per call and send W3C `traceparent`, with the
+   * application's OpenTelemetry setup. Default true; a no-op without one.
+   */
+  readonly tracing?: boolean;
   /** A ready transport; replaces `baseUrl`, `protocol` and `httpVersion`. */
   readonly transport?: Transport;
 }
@@ -132,13 +138,17 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
 
 function resolveTransport(options: AgentClientOptions): { transport: Transport; sessionManager?: Http2SessionManager } {
   if (options.transport !== undefined) {
+    // A ready transport has its own interceptors; tracing goes there too.
     return { transport: options.transport };
   }
   if (options.baseUrl === undefined) {
     throw new Error("createAgentClient: set baseUrl (such as http://127.0.0.1:8080) or transport");
   }
   const protocol = options.protocol ?? "connect";
-  const interceptors = [...(options.interceptors ?? [])];
+  const interceptors = [
+    ...(options.tracing === false ? [] : [createClientTraceInterceptor(protocol)]),
+    ...(options.interceptors ?? []),
+  ];
   const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
   if (httpVersion === "1.1") {
     const common = { baseUrl: options.baseUrl, httpVersion, interceptors } as const;

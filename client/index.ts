@@ -10,6 +10,7 @@ export type {
   StreamOptions,
 } from "./agent-client.js";
 export { AgentServiceError, isAgentServiceError } from "./agent-error.js";
+export { createClientTraceInterceptor } from "./trace-interceptor.js";
 export { Code } from "@connectrpc/connect";
 export {
   CacheTierState,

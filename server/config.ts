@@ -77,6 +77,8 @@ export interface Config {
     readonly otlpHeaders: Readonly<Record<string, string>>;
     /** `OTEL_METRIC_EXPORT_INTERVAL`, default 60,000 ms. */
     readonly metricExportIntervalMs: number;
+    /** Delay between span exports. `OTEL_BSP_SCHEDULE_DELAY`, default 5,000 ms. */
+    readonly spanExportDelayMs: number;
     /** Prometheus text endpoint; undefined when `METRICS_PORT=off`. */
     readonly prometheus: { readonly host: string; readonly port: number; readonly path: string } | undefined;
     /** Record prompt and completion text on spans (redacted). `AGENT_TRACE_CONTENT`, default false. */
@@ -197,6 +199,7 @@ const environmentSchema = z.object({
       .optional(),
   ),
   OTEL_METRIC_EXPORT_INTERVAL: integer(1_000, 3_600_000).default(60_000),
+  OTEL_BSP_SCHEDULE_DELAY: integer(1, 3_600_000).default(5_000),
   METRICS_HOST: optionalText,
   METRICS_PORT: optionalText.pipe(
     z
@@ -335,6 +338,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
           : (e.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ?? signalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, "metrics")),
       otlpHeaders: Object.freeze({ ...e.OTEL_EXPORTER_OTLP_HEADERS }),
       metricExportIntervalMs: e.OTEL_METRIC_EXPORT_INTERVAL,
+      spanExportDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
       prometheus:
         e.METRICS_PORT === "off"
           ? undefined

@@ -67,6 +67,7 @@ export async function startAgentService(
     otlpUrl: config.telemetry.otlpTracesUrl,
     otlpHeaders: config.telemetry.otlpHeaders,
     recordContent: config.telemetry.recordContent,
+    exportDelayMs: config.telemetry.spanExportDelayMs,
   });
   const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
   let stopping = false;

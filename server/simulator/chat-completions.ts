@@ -27,7 +27,12 @@ const defaultFaultStatus = 503;
 const defaultSlowFirstTokenMs = 1000;
 
 /** Answers `POST /v1/chat/completions` whose body has been read, injecting a fault if one applies. */
-export function handleChatCompletions(deps: ChatCompletionsDeps, res: ServerResponse, rawBody: string): void {
+export function handleChatCompletions(
+  deps: ChatCompletionsDeps,
+  res: ServerResponse,
+  rawBody: string,
+  traceparent: string | undefined,
+): void {
   let body: unknown;
   try {
     body = JSON.parse(rawBody);
@@ -60,7 +65,7 @@ export function handleChatCompletions(deps: ChatCompletionsDeps, res: ServerResp
   });
   // Announced only once the close listener is in place, so a listener may abort right away.
   deps.stats.recordRequest(request.model);
-  deps.events.emit("request", { model: request.model, stream: request.stream });
+  deps.events.emit("request", { model: request.model, stream: request.stream, traceparent });
 
   const turn = planTurn(request);
   const fault = deps.faults.take({ model: request.model, callsTools: turn.kind === "tool-calls" });

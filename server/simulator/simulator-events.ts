@@ -4,6 +4,8 @@ export interface SimulatorRequestEvent {
   readonly model: string;
   /** Whether the response is streamed (SSE). */
   readonly stream: boolean;
+  /** The W3C `traceparent` header the caller sent, if any, so tests can follow a trace into the model. */
+  readonly traceparent: string | undefined;
 }
 
 /** Payload of the simulator's `aborted` event. */

@@ -71,7 +71,10 @@ export async function createSimulator(options?: SimulatorOptions): Promise<Simul
         return;
       }
       if (path === "/v1/chat/completions" && method === "POST") {
-        void withBody(req, res, (body) => handleChatCompletions(chatDeps, res, body));
+        void withBody(req, res, (body) => {
+          const traceparent = req.headers["traceparent"];
+          handleChatCompletions(chatDeps, res, body, typeof traceparent === "string" ? traceparent : undefined);
+        });
         return;
       }
       if (path === "/v1/models" && method === "GET") {

@@ -23,6 +23,8 @@ export interface TracingOptions {
   readonly otlpHeaders?: Readonly<Record<string, string>>;
   /** Record prompt and completion text on spans (redacted). Default false. */
   readonly recordContent?: boolean;
+  /** Delay between batch exports. Default 5,000 ms. */
+  readonly exportDelayMs?: number;
 }
 
 /** The service's tracing, passed down explicitly. */
@@ -65,6 +67,7 @@ export function createTracing(options: TracingOptions): Tracing {
     spanProcessors: exporting
       ? [
           new BatchSpanProcessor({
+            scheduledDelayMillis: options.exportDelayMs ?? 5_000,
             exporter: new OTLPTraceExporter({ url: options.otlpUrl, headers: { ...options.otlpHeaders } }),
           }),
         ]
