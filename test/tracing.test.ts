@@ -96,7 +96,11 @@ describe.each(Object.keys(callers))("one trace per run, called over %s", (name) 
     modelRequests.length = 0;
     scriptFaults();
     const traceId = caller.traceIdPrefix + Math.floor(Math.random() * 0xffff).toString(16).padStart(4, "0");
-    const res = await callers[name]!(`00-${traceId}-${caller.spanId}-01`);
+    const call = callers[name];
+    if (call === undefined) {
+      throw new Error(`no caller named ${name}`);
+    }
+    const res = await call(`00-${traceId}-${caller.spanId}-01`);
     svc.simulator.clearFaults();
     expect(res.traceId).toBe(traceId);
     expect(res.output).toContain("42");
