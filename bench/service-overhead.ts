@@ -57,7 +57,7 @@ function percentile(sorted: number[], p: number): number {
 const simulator = await start(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
 const service = await start(
   ["server/main.ts"],
-  { PORT: "0", OPENAI_BASE_URL: simulator.url, AGENT_MODELS: "sim-small", LOG_LEVEL: "info" },
+  { PORT: "0", METRICS_PORT: "0", OPENAI_BASE_URL: simulator.url, AGENT_MODELS: "sim-small", LOG_LEVEL: "info" },
   /"url":"(http:\/\/[^"]+)"/,
 );
 

@@ -23,7 +23,7 @@ export function createClientTraceInterceptor(protocol: string): Interceptor {
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          "rpc.system": protocol === "grpc" || protocol === "grpc-web" ? "grpc" : "connect_rpc",
+          "rpc.system.name": protocol === "grpc" || protocol === "grpc-web" ? "grpc" : "connectrpc",
           "rpc.service": req.service.typeName,
           "rpc.method": req.method.name,
         },

@@ -86,6 +86,10 @@ export interface Config {
   };
   /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
   readonly toolTimeoutMs: number;
+  /** Runs one replica executes at once. `AGENT_MAX_CONCURRENT_RUNS`, default 64. */
+  readonly maxConcurrentRuns: number;
+  /** Runs that may wait for a slot; more get RESOURCE_EXHAUSTED. `AGENT_MAX_QUEUED_RUNS`, default 128. */
+  readonly maxQueuedRuns: number;
   /** Time in-flight runs get to finish on SIGTERM/SIGINT. `SHUTDOWN_GRACE_MS`, default 10,000. */
   readonly shutdownGraceMs: number;
   /** pino log level. `LOG_LEVEL`, default `info`. */
@@ -166,6 +170,8 @@ const environmentSchema = z.object({
   AGENT_MAX_EXECUTION_TIME_CAP_MS: integer(100, 3_600_000).default(300_000),
   AGENT_MAX_INPUT_CHARS: integer(1, 1_000_000).default(32_768),
   AGENT_TOOL_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  AGENT_MAX_CONCURRENT_RUNS: integer(1, 100_000).default(64),
+  AGENT_MAX_QUEUED_RUNS: integer(0, 1_000_000).default(128),
   AGENT_CACHE: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
   AGENT_CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(1_000),
   AGENT_CACHE_MAX_BYTES: integer(1_024, 64 * 1024 ** 3).default(50 * 1024 ** 2),
@@ -346,6 +352,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       recordContent: e.AGENT_TRACE_CONTENT,
     }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
+    maxConcurrentRuns: e.AGENT_MAX_CONCURRENT_RUNS,
+    maxQueuedRuns: e.AGENT_MAX_QUEUED_RUNS,
     cache:
       e.AGENT_CACHE === "off"
         ? undefined

@@ -24,8 +24,12 @@ import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
 import { createHealthStatus } from "./rpc/health-status.js";
 import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
 import { createUnknownRouteHandler } from "./rpc/unknown-route.js";
+import { createMetricsInterceptor } from "./rpc/metrics-interceptor.js";
+import { createRunLimiter } from "./rpc/run-limiter.js";
 import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
 import { createSimulator, type Simulator } from "./simulator/index.js";
+import { createMetricsProvider } from "./telemetry/metrics-provider.js";
+import { createServiceMetrics } from "./telemetry/service-metrics.js";
 import { createTracedFetch } from "./telemetry/traced-fetch.js";
 import { createTracing } from "./telemetry/tracing.js";
 
@@ -45,6 +49,8 @@ export interface RunningAgentService {
   /** Base URL of the RPC port. */
   readonly url: string;
   readonly port: number;
+  /** Where Prometheus scrapes metrics, when enabled. */
+  readonly metricsUrl: string | undefined;
   /** The in-process simulator, when no provider is configured. */
   readonly simulator: Simulator | undefined;
   /** Graceful shutdown (see README); `graceMs` defaults to `SHUTDOWN_GRACE_MS`. */
@@ -70,6 +76,21 @@ export async function startAgentService(
     exportDelayMs: config.telemetry.spanExportDelayMs,
   });
   const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
+  const metricsProvider = await createMetricsProvider({
+    serviceName: config.telemetry.serviceName,
+    serviceVersion: version,
+    ...(config.telemetry.prometheus === undefined ? {} : { prometheus: config.telemetry.prometheus }),
+    ...(config.telemetry.otlpMetricsUrl === undefined
+      ? {}
+      : {
+          otlp: {
+            url: config.telemetry.otlpMetricsUrl,
+            headers: config.telemetry.otlpHeaders,
+            intervalMs: config.telemetry.metricExportIntervalMs,
+          },
+        }),
+  });
+  const metrics = createServiceMetrics(metricsProvider.meter);
   let stopping = false;
   let shutdown: Promise<void> | undefined;
 
@@ -103,7 +124,7 @@ export async function startAgentService(
           // The version in the prefix keeps replicas of two releases out of each other's entries.
           keyPrefix: `agent:cache:v${cachedTurnVersion}:`,
           logger,
-          onEvent: createCacheObserver(logger),
+          onEvent: createCacheObserver(metrics, logger),
         });
   const gateway = createModelGateway({
     models: config.models.map((model) => {
@@ -127,8 +148,18 @@ export async function startAgentService(
     }),
     prices,
     cache,
-    telemetry: { tracer: telemetry.tracer },
+    telemetry: {
+      tracer: telemetry.tracer,
+      onCall(call) {
+        metrics.recordModelCall(call);
+        if (call.outcome === "ok") {
+          // Until callers authenticate, every run belongs to one principal.
+          metrics.recordTokens({ ...call, principal: "anonymous" });
+        }
+      },
+    },
   });
+  metrics.observeBreakers(() => gateway.status().map((m) => ({ model: m.name, state: m.breaker })));
 
   const health = createHealthStatus([AgentService.typeName]);
   // Probes see NOT_SERVING while every model's breaker is open: no run can succeed.
@@ -158,7 +189,10 @@ export async function startAgentService(
     toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: config.toolTimeoutMs }),
     prompt: defaultPrompt,
     tracer: telemetry.tracer,
+    onToolCall: (call) => metrics.recordToolCall(call),
   });
+  const limiter = createRunLimiter({ maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns });
+  metrics.observeQueued(() => limiter.queued());
 
   const limits = {
     maxInputChars: config.maxInputChars,
@@ -178,6 +212,8 @@ export async function startAgentService(
         models: () => gateway.status(),
         cache: () => cache?.state(),
         version,
+        limiter,
+        metrics,
       }),
     );
     router.service(Health, createGrpcHealthService(health));
@@ -187,16 +223,24 @@ export async function startAgentService(
     host: config.host,
     port: config.port,
     routes,
-    interceptors: [createTraceInterceptor(telemetry.tracer, telemetry.propagator), createValidationInterceptor(limits)],
+    interceptors: [
+      createTraceInterceptor(telemetry.tracer, telemetry.propagator),
+      createMetricsInterceptor(metrics),
+      createValidationInterceptor(limits),
+    ],
     fallback: createUnknownRouteHandler(
       Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
     ),
     logger,
   });
 
+  if (metricsProvider.prometheusUrl !== undefined) {
+    logger.info({ metrics_url: metricsProvider.prometheusUrl }, `Prometheus metrics on ${metricsProvider.prometheusUrl}`);
+  }
   return {
     url: server.url,
     port: server.port,
+    metricsUrl: metricsProvider.prometheusUrl,
     simulator,
     shutdown(graceMs = config.shutdownGraceMs) {
       shutdown ??= (async () => {
@@ -207,6 +251,7 @@ export async function startAgentService(
         await cache?.close();
         await simulator?.close();
         await telemetry.shutdown();
+        await metricsProvider.shutdown();
       })();
       return shutdown;
     },

@@ -14,6 +14,7 @@ const modelCalls = (res: ExecuteResponse) =>
 async function startReplica(simulator: Simulator, env: Record<string, string> = {}): Promise<RunningAgentService> {
   const config = loadConfig({
     PORT: "0",
+    METRICS_PORT: "0",
     OPENAI_BASE_URL: simulator.url,
     AGENT_MODELS: "sim-small,sim-large",
     ...env,

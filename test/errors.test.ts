@@ -12,6 +12,9 @@ import { createAgentService } from "../server/rpc/agent-service.js";
 import { createHealthStatus } from "../server/rpc/health-status.js";
 import { createTraceInterceptor } from "../server/rpc/trace-interceptor.js";
 import { createTracing } from "../server/telemetry/tracing.js";
+import { createRunLimiter } from "../server/rpc/run-limiter.js";
+import { createServiceMetrics } from "../server/telemetry/service-metrics.js";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 let svc: TestService;
@@ -231,6 +234,8 @@ describe("INTERNAL", () => {
             health: createHealthStatus([]),
             models: () => [],
             cache: () => undefined,
+            limiter: createRunLimiter({ maxConcurrent: 1, maxQueued: 0 }),
+            metrics: createServiceMetrics(new MeterProvider().getMeter("test")),
             version: "test",
           }),
         ),

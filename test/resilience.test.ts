@@ -185,7 +185,7 @@ describe("a fallback at another provider", () => {
         ],
       }),
     );
-    const config = loadConfig({ PORT: "0", AGENT_MODELS_FILE: file, BACKUP_KEY: "sk-backup", LOG_LEVEL: "silent" });
+    const config = loadConfig({ PORT: "0", METRICS_PORT: "0", AGENT_MODELS_FILE: file, BACKUP_KEY: "sk-backup", LOG_LEVEL: "silent" });
     const service = await startAgentService(config, { logger: createLogger({ level: "silent" }) });
     const client = createAgentClient({ baseUrl: service.url, protocol: "grpc" });
     try {

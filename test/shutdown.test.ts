@@ -57,6 +57,7 @@ describe("the service process", () => {
       env: {
         ...process.env,
         PORT: "0",
+        METRICS_PORT: "0",
         LOG_LEVEL: "info",
         // Slow chunks from the built-in simulator keep the run going while the signal arrives.
         SIMULATOR_FAULTS: JSON.stringify([{ kind: "slow-first-token", delayMs: 300 }]),

@@ -36,7 +36,7 @@ export interface AgentExecutorOptions {
   /** Tracer for the `invoke_agent` and `execute_tool` spans. Default the global (no-op unless set) one. */
   readonly tracer?: Tracer;
   /** Observes each tool call, for metrics. Default none. */
-  readonly onToolCall?: (record: { tool: string; outcome: ToolCallOutcome["status"] | ToolCallErrorReason; durationS: number }) => void;
+  readonly onToolCall?: (record: { tool: string; outcome: "ok" | ToolCallErrorReason; durationS: number }) => void;
 }
 
 /** One run, with its limits already resolved against the server's caps. */

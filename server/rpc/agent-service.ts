@@ -16,7 +16,10 @@ import type { AgentExecutor } from "../agent/agent-executor.js";
 import type { ModelStatus } from "../model/model-gateway.js";
 import type { BreakerState } from "../model/model-policy.js";
 import type { ResponseCacheState } from "../model/cache/index.js";
+import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+import type { RunStopReason } from "../telemetry/service-metric-events.js";
 import { toConnectError } from "./error-mapping.js";
+import type { RunLimiter } from "./run-limiter.js";
 import type { HealthStatus } from "./health-status.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
 import { serverSpanKey, traceIdOf } from "./trace-interceptor.js";
@@ -42,6 +45,10 @@ export interface AgentServiceOptions {
   readonly version: string;
   /** Wall clock in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /** Bounds concurrent runs; a run waits here for a slot before it starts. */
+  readonly limiter: RunLimiter;
+  /** Run metrics. */
+  readonly metrics: ServiceMetrics;
 }
 
 /**
@@ -50,7 +57,7 @@ export interface AgentServiceOptions {
  * the summary the last one carries.
  */
 export function createAgentService(options: AgentServiceOptions): ServiceImpl<typeof AgentService> {
-  const { executor, limits, logger, health, models, cache, version } = options;
+  const { executor, limits, logger, health, models, cache, version, limiter, metrics } = options;
   const now = options.now ?? Date.now;
   const startedAt = now();
 
@@ -60,7 +67,13 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     const resolved = resolveRunLimits(fields, limits);
     let runId: string | undefined;
     let log = logger.child({ trace_id: traceId, span_id: span?.spanContext().spanId, principal: "anonymous" });
+    let release: (() => void) | undefined;
+    const started = now();
+    let stopReason: RunStopReason = "error";
     try {
+      // Waits for a slot; refused at once when the queue is full too.
+      release = await limiter.acquire(ctx.signal);
+      metrics.runStarted();
       const run = {
         input: fields.input,
         traceId,
@@ -80,6 +93,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
           );
         } else if (e.case === "runCompleted" && e.value.result !== undefined) {
           const result = e.value.result;
+          stopReason = StopReason[result.stopReason].toLowerCase() as RunStopReason;
           log.info(
             {
               stop_reason: StopReason[result.stopReason],
@@ -96,6 +110,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         yield event;
       }
     } catch (err) {
+      stopReason = ctx.signal.aborted ? "canceled" : "error";
       const { error, internal } = toConnectError(err, { runId, traceId });
       if (internal) {
         log.error({ err }, "run failed with an internal error");
@@ -103,6 +118,11 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         log.warn({ code: Code[error.code], reason: error.rawMessage }, "run failed");
       }
       throw error;
+    } finally {
+      if (release !== undefined) {
+        release();
+        metrics.runFinished({ stopReason, durationS: (now() - started) / 1000 });
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema, type FieldViolation } from "../../gen/agent/v1/errors_pb.js";
 
@@ -7,6 +8,8 @@ export interface ErrorDetailFields {
   readonly runId?: string | undefined;
   readonly traceId?: string | undefined;
   readonly fieldViolations?: readonly FieldViolation[];
+  /** Suggested wait before a retry. */
+  readonly retryAfterMs?: number;
 }
 
 /** Creates a ConnectError carrying an `agent.v1.ErrorDetail`. */
@@ -28,6 +31,7 @@ export function connectErrorWithDetail(
           runId: detail.runId ?? "",
           traceId: detail.traceId ?? "",
           fieldViolations: [...(detail.fieldViolations ?? [])],
+          retryAfter: detail.retryAfterMs === undefined ? undefined : durationFromMs(detail.retryAfterMs),
         },
       },
     ],

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isModelsUnavailableError } from "../model/model-errors.js";
 import { connectErrorWithDetail, withRunIds } from "./error-detail.js";
+import { isRunCapacityError } from "./run-limiter.js";
 
 /** Ids of the run an error happened in. */
 export interface RunIds {
@@ -18,6 +19,17 @@ export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError
   // connect-node aborted the handler's signal with; validation errors too.
   if (err instanceof ConnectError) {
     return { error: withRunIds(err, ids.runId, ids.traceId), internal: err.code === Code.Internal };
+  }
+  if (isRunCapacityError(err)) {
+    return {
+      error: connectErrorWithDetail(
+        err.message,
+        Code.ResourceExhausted,
+        { reason: "SERVER_AT_CAPACITY", retryAfterMs: 1_000, ...ids },
+        err,
+      ),
+      internal: false,
+    };
   }
   if (isModelsUnavailableError(err)) {
     return {

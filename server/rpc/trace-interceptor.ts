@@ -31,7 +31,7 @@ export function createTraceInterceptor(tracer: Tracer, propagator: TextMapPropag
       `${req.service.typeName}/${req.method.name}`,
       {
         kind: SpanKind.SERVER,
-        attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name },
+        attributes: { "rpc.system.name": "connectrpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name },
       },
       parent,
     );

@@ -25,6 +25,7 @@ export async function startTestService(
   const config = loadConfig({
     HOST: "127.0.0.1",
     PORT: "0",
+    METRICS_PORT: "0",
     OPENAI_BASE_URL: simulator.url,
     OPENAI_API_KEY: "sk-test-secret-key-never-logged",
     AGENT_MODELS: "sim-small,sim-large",

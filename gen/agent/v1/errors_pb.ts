@@ -4,13 +4,15 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agent/v1/errors.proto.
  */
 export const file_agent_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("ChVhZ2VudC92MS9lcnJvcnMucHJvdG8SCGFnZW50LnYxInMKC0Vycm9yRGV0YWlsEg4KBnJlYXNvbhgBIAEoCRIOCgZydW5faWQYAiABKAkSEAoIdHJhY2VfaWQYAyABKAkSMgoQZmllbGRfdmlvbGF0aW9ucxgEIAMoCzIYLmFnZW50LnYxLkZpZWxkVmlvbGF0aW9uIjQKDkZpZWxkVmlvbGF0aW9uEg0KBWZpZWxkGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJYgZwcm90bzM");
+  fileDesc("ChVhZ2VudC92MS9lcnJvcnMucHJvdG8SCGFnZW50LnYxIqMBCgtFcnJvckRldGFpbBIOCgZyZWFzb24YASABKAkSDgoGcnVuX2lkGAIgASgJEhAKCHRyYWNlX2lkGAMgASgJEjIKEGZpZWxkX3Zpb2xhdGlvbnMYBCADKAsyGC5hZ2VudC52MS5GaWVsZFZpb2xhdGlvbhIuCgtyZXRyeV9hZnRlchgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCWIGcHJvdG8z", [file_google_protobuf_duration]);
 
 /**
  * Detail attached to every error the service returns.
@@ -45,6 +47,13 @@ export type ErrorDetail = Message<"agent.v1.ErrorDetail"> & {
    * @generated from field: repeated agent.v1.FieldViolation field_violations = 4;
    */
   fieldViolations: FieldViolation[];
+
+  /**
+   * How long to wait before retrying (RESOURCE_EXHAUSTED, UNAVAILABLE), when known.
+   *
+   * @generated from field: google.protobuf.Duration retry_after = 5;
+   */
+  retryAfter?: Duration | undefined;
 };
 
 /**
