@@ -16,7 +16,7 @@ import { createModelGateway } from "./model/model-gateway.js";
 import { createModelPolicy } from "./model/model-policy.js";
 import { createResponseCache } from "./model/cache/index.js";
 import { cachedTurnSchema, cachedTurnVersion, type CachedTurn } from "./model/cached-turn.js";
-import { createCacheObserver } from "./model/cache-observer.js";
+import { createCacheObserver } from "./telemetry/cache-observer.js";
 import { createPriceTable } from "./model/pricing.js";
 import { defaultPrompt } from "./prompts/prompt-version.js";
 import { createAgentService } from "./rpc/agent-service.js";
@@ -30,6 +30,7 @@ import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
 import { createSimulator, type Simulator } from "./simulator/index.js";
 import { createMetricsProvider } from "./telemetry/metrics-provider.js";
 import { createServiceMetrics } from "./telemetry/service-metrics.js";
+import { redact } from "./telemetry/redaction.js";
 import { createTracedFetch } from "./telemetry/traced-fetch.js";
 import { createTracing } from "./telemetry/tracing.js";
 
@@ -150,6 +151,7 @@ export async function startAgentService(
     cache,
     telemetry: {
       tracer: telemetry.tracer,
+      contentRedactor: telemetry.recordContent ? redact : undefined,
       onCall(call) {
         metrics.recordModelCall(call);
         if (call.outcome === "ok") {

@@ -190,3 +190,33 @@ describe("logs", () => {
     expect(everything).not.toContain("sk-test-secret-key-never-logged");
   });
 });
+
+describe("prompt and completion text on spans", () => {
+  it("is recorded only when switched on, and then redacted", async () => {
+    const withContent = await startTestService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: "50",
+      AGENT_TRACE_CONTENT: "true",
+    });
+    const client = createAgentClient({ baseUrl: withContent.url });
+    try {
+      const res = await client.execute("Mail the result of 6 * 7 to jane.doe@example.com, key sk-live-0123456789abcdef");
+      const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === res.traceId && s.kind === "server"));
+      const chats = spans.filter((s) => s.traceId === res.traceId && s.name.startsWith("chat "));
+      expect(chats.length).toBeGreaterThan(0);
+      const input = String(chats[0]?.attributes["gen_ai.input.messages"]);
+      expect(JSON.parse(input)).toContainEqual({
+        role: "human",
+        content: "Mail the result of 6 * 7 to [redacted:email], key [redacted:key]",
+      });
+      expect(input).not.toContain("jane.doe");
+      expect(input).not.toContain("sk-live");
+      const output = JSON.parse(String(chats.at(-1)?.attributes["gen_ai.output.messages"])) as { role: string; content: string }[];
+      expect(output[0]?.role).toBe("assistant");
+      expect(output[0]?.content).toContain("42");
+    } finally {
+      client.close();
+      await withContent.close();
+    }
+  });
+});

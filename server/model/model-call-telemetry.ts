@@ -1,4 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import type { BaseMessage } from "@langchain/core/messages";
 import type { Logger } from "pino";
 import type { CachedTurn } from "./cached-turn.js";
 import { statusOf } from "./failure-classification.js";
@@ -28,6 +29,12 @@ export interface ModelCallTelemetry {
   readonly onCall?: ((record: ModelCallRecord) => void) | undefined;
   /** Wall clock in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * When set, the prompt and the completion go on `chat` spans
+   * (`gen_ai.input.messages`, `gen_ai.output.messages`) through this
+   * redactor. Default unset: text never leaves in telemetry.
+   */
+  readonly contentRedactor?: ((text: string) => string) | undefined;
 }
 
 /** Where a call sits: which model, which attempt, in which run. */
@@ -40,6 +47,8 @@ export interface ModelCallScope {
   readonly traceContext: Context | undefined;
   /** The run's logger (trace id, run id, principal). */
   readonly log: Logger | undefined;
+  /** The messages sent, recorded only when content recording is on. */
+  readonly messages: readonly BaseMessage[];
 }
 
 /** The telemetry of one attempt in flight. */
@@ -75,6 +84,28 @@ function baseAttributes(scope: ModelCallScope, cacheHit: boolean) {
   };
 }
 
+/** The prompt, redacted, as the GenAI conventions' JSON message list. */
+function inputMessagesOf(messages: readonly BaseMessage[], redact: (text: string) => string): string {
+  return JSON.stringify(
+    messages.map((message) => ({
+      role: message.getType(),
+      content: redact(typeof message.content === "string" ? message.content : JSON.stringify(message.content)),
+    })),
+  );
+}
+
+/** The completion, redacted, as the GenAI conventions' JSON message list. */
+function outputMessagesOf(turn: CachedTurn, redact: (text: string) => string): string {
+  return JSON.stringify([
+    {
+      role: "assistant",
+      content: redact(turn.text),
+      tool_calls: turn.toolCalls.map((call) => ({ id: call.id, name: call.name, arguments: redact(call.arguments) })),
+      finish_reason: turn.finishReason,
+    },
+  ]);
+}
+
 function setTurnAttributes(span: Span, turn: CachedTurn): void {
   span.setAttributes({
     "gen_ai.response.model": turn.responseModel,
@@ -95,6 +126,9 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
     { kind: SpanKind.CLIENT, attributes: baseAttributes(scope, false) },
     parent,
   );
+  if (telemetry.contentRedactor !== undefined && span.isRecording()) {
+    span.setAttribute("gen_ai.input.messages", inputMessagesOf(scope.messages, telemetry.contentRedactor));
+  }
   const log = scope.log?.child({ span_id: span.spanContext().spanId });
   const base = (outcome: ModelCallOutcome) => ({
     model: scope.model,
@@ -109,6 +143,9 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
     },
     succeeded(turn, costUsd) {
       setTurnAttributes(span, turn);
+      if (telemetry.contentRedactor !== undefined && span.isRecording()) {
+        span.setAttribute("gen_ai.output.messages", outputMessagesOf(turn, telemetry.contentRedactor));
+      }
       span.end();
       const record = { ...base("ok"), inputTokens: turn.usage.inputTokens, outputTokens: turn.usage.outputTokens, costUsd };
       telemetry.onCall?.(record);

@@ -178,6 +178,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         breaker: model.policy.breakerState(),
         traceContext: request.traceContext,
         log: request.log,
+        messages: request.messages,
       });
       // The policy retries whole calls; deltas reach the caller as they come.
       // An open breaker rejects at once, without a call. `signal` is the

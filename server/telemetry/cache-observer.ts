@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { ServiceMetrics } from "../telemetry/service-metrics.js";
-import type { CacheEvent } from "./cache/index.js";
+import type { ServiceMetrics } from "./service-metrics.js";
+import type { CacheEvent } from "../model/cache/index.js";
 
 /**
  * Turns cache events into metrics and debug logs. The cache itself logs its

@@ -1,0 +1,25 @@
+/**
+ * Masks what must never leave the service in telemetry: credentials, email
+ * addresses and long numbers (cards, accounts). Applied to prompt and
+ * completion text before it goes on a span, when that is switched on.
+ */
+const rules: readonly { pattern: RegExp; replacement: string }[] = [
+  // Provider keys (OpenAI-style), cloud access keys, bearer tokens, JWTs.
+  { pattern: /\bsk-[A-Za-z0-9_-]{8,}/g, replacement: "[redacted:key]" },
+  { pattern: /\bAKIA[0-9A-Z]{16}\b/g, replacement: "[redacted:key]" },
+  { pattern: /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, replacement: "Bearer [redacted:token]" },
+  { pattern: /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, replacement: "[redacted:token]" },
+  // Email addresses.
+  { pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, replacement: "[redacted:email]" },
+  // 12 or more digits, possibly grouped by spaces or dashes: card and account numbers.
+  { pattern: /\b\d(?:[ -]?\d){11,}\b/g, replacement: "[redacted:number]" },
+];
+
+/** Returns `text` with every sensitive match masked. */
+export function redact(text: string): string {
+  let result = text;
+  for (const { pattern, replacement } of rules) {
+    result = result.replace(pattern, replacement);
+  }
+  return result;
+}
