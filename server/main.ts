@@ -17,7 +17,8 @@ try {
 const logger = createLogger({ level: config.logLevel });
 const service = await startAgentService(config, { logger });
 logger.info(
-  { url: service.url, protocols: ["grpc", "grpc-web", "connect"], models: config.models },
+  // Model names only: the settings hold API keys.
+  { url: service.url, protocols: ["grpc", "grpc-web", "connect"], models: config.models.map((m) => m.name) },
   `agent service listening on ${service.url}`,
 );
 

@@ -1,6 +1,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -50,8 +53,18 @@ describe("graceful shutdown", () => {
 });
 
 describe("the service process", () => {
-  it("starts with embedded defaults, finishes a streaming run on SIGTERM, and exits 0", async () => {
+  it("starts, finishes a streaming run on SIGTERM, exits 0, and never logs a secret", async () => {
     const root = fileURLToPath(new URL("..", import.meta.url));
+    const modelsFile = join(mkdtempSync(join(tmpdir(), "models-")), "models.json");
+    writeFileSync(
+      modelsFile,
+      JSON.stringify({
+        models: [
+          { name: "sim-small", apiKey: "sk-file-inline-secret-0123456789" },
+          { name: "sim-large", apiKeyEnv: "FILE_MODEL_KEY" },
+        ],
+      }),
+    );
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       cwd: root,
       env: {
@@ -59,6 +72,14 @@ describe("the service process", () => {
         PORT: "0",
         METRICS_PORT: "0",
         LOG_LEVEL: "info",
+        // Secrets in every place configuration can hold one; none may reach the logs.
+        OPENAI_API_KEY: "sk-env-secret-0123456789",
+        AGENT_MODELS_FILE: modelsFile,
+        FILE_MODEL_KEY: "sk-file-env-secret-0123456789",
+        OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=otlp-header-secret-0123",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+        OTEL_TRACES_EXPORTER: "none",
+        OTEL_METRICS_EXPORTER: "none",
         // Slow chunks from the built-in simulator keep the run going while the signal arrives.
         SIMULATOR_FAULTS: JSON.stringify([{ kind: "slow-first-token", delayMs: 300 }]),
       },
@@ -90,6 +111,10 @@ describe("the service process", () => {
       expect(events.at(-1)?.event.case).toBe("runCompleted");
       const [code] = (await exited) as [number | null];
       expect(code).toBe(0);
+      const everything = JSON.stringify(logs);
+      for (const secret of ["sk-env-secret", "sk-file-inline-secret", "sk-file-env-secret", "otlp-header-secret"]) {
+        expect(everything).not.toContain(secret);
+      }
       expect(logs.map((l) => l["msg"])).toEqual(
         expect.arrayContaining(["shutting down: finishing in-flight runs", "run finished", "shut down cleanly"]),
       );
