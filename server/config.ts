@@ -83,6 +83,8 @@ export interface Config {
     readonly prometheus: { readonly host: string; readonly port: number; readonly path: string } | undefined;
     /** Record prompt and completion text on spans (redacted). `AGENT_TRACE_CONTENT`, default false. */
     readonly recordContent: boolean;
+    /** JSON-lines file every finished span is appended to, for `npm run trace:export`. `AGENT_TRACE_FILE`, default none. */
+    readonly spanFile: string | undefined;
   };
   /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
   readonly toolTimeoutMs: number;
@@ -214,6 +216,7 @@ const environmentSchema = z.object({
   ),
   METRICS_PATH: z.string().regex(/^\/[\w./-]*$/, "must be a path such as /metrics").default("/metrics"),
   AGENT_TRACE_CONTENT: boolean.default(false),
+  AGENT_TRACE_FILE: optionalText,
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
@@ -350,6 +353,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
           ? undefined
           : Object.freeze({ host: e.METRICS_HOST ?? e.HOST, port: e.METRICS_PORT ?? 9464, path: e.METRICS_PATH }),
       recordContent: e.AGENT_TRACE_CONTENT,
+      spanFile: e.AGENT_TRACE_FILE,
     }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
     maxConcurrentRuns: e.AGENT_MAX_CONCURRENT_RUNS,

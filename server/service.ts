@@ -75,6 +75,7 @@ export async function startAgentService(
     otlpHeaders: config.telemetry.otlpHeaders,
     recordContent: config.telemetry.recordContent,
     exportDelayMs: config.telemetry.spanExportDelayMs,
+    spanFile: config.telemetry.spanFile,
   });
   const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
   const metricsProvider = await createMetricsProvider({

@@ -3,6 +3,7 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import { createSpanFileExporter } from "./span-file-exporter.js";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -25,6 +26,8 @@ export interface TracingOptions {
   readonly recordContent?: boolean;
   /** Delay between batch exports. Default 5,000 ms. */
   readonly exportDelayMs?: number;
+  /** JSON-lines file to append every finished span to. Default none. */
+  readonly spanFile?: string | undefined;
 }
 
 /** The service's tracing, passed down explicitly. */
@@ -56,22 +59,23 @@ export function createTracing(options: TracingOptions): Tracing {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     contextManagerInstalled = true;
   }
-  const exporting = options.otlpUrl !== undefined;
+  const exporters = [
+    ...(options.otlpUrl === undefined
+      ? []
+      : [new OTLPTraceExporter({ url: options.otlpUrl, headers: { ...options.otlpHeaders } })]),
+    ...(options.spanFile === undefined ? [] : [createSpanFileExporter(options.spanFile)]),
+  ];
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       "service.name": options.serviceName,
       "service.version": options.serviceVersion,
     }),
     // A caller that sampled its trace out keeps it out; our own roots are all kept.
-    sampler: exporting ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),
-    spanProcessors: exporting
-      ? [
-          new BatchSpanProcessor({
-            scheduledDelayMillis: options.exportDelayMs ?? 5_000,
-            exporter: new OTLPTraceExporter({ url: options.otlpUrl, headers: { ...options.otlpHeaders } }),
-          }),
-        ]
-      : [],
+    sampler:
+      exporters.length > 0 ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),
+    spanProcessors: exporters.map(
+      (exporter) => new BatchSpanProcessor({ exporter, scheduledDelayMillis: options.exportDelayMs ?? 5_000 }),
+    ),
   });
   return {
     tracer: provider.getTracer("agent-service", options.serviceVersion),
