@@ -116,6 +116,44 @@ describe("the circuit breaker", () => {
   });
 });
 
+describe("recovery with every breaker open", () => {
+  it("reports SERVING again after the cool-down without waiting for traffic, and the next run probes", async () => {
+    // Regression: with all breakers open the replica reported NOT_SERVING, got no
+    // traffic, and so never probed its models again.
+    svc = await startTestService(
+      { AGENT_MODEL_MAX_RETRIES: "0", AGENT_BREAKER_THRESHOLD: "1", AGENT_BREAKER_HALF_OPEN_AFTER_MS: "300" },
+      { simulator: { faults: [{ kind: "status", status: 503, times: 2 }] } },
+    );
+    const health = createClient(Health, createGrpcTransport({ baseUrl: svc.url }));
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+    const watching = new AbortController();
+    try {
+      const statuses: Serving[] = [];
+      const watch = (async () => {
+        for await (const update of health.watch({ service: "" }, { signal: watching.signal })) {
+          statuses.push(update.status);
+          if (statuses.length === 3) {
+            return;
+          }
+        }
+      })();
+      await expect(client.execute("Hello there")).rejects.toBeInstanceOf(AgentServiceError);
+      const calls = svc.simulator.stats().requests;
+      await watch;
+      expect(statuses).toEqual([Serving.SERVING, Serving.NOT_SERVING, Serving.SERVING]);
+      expect(svc.simulator.stats().requests).toBe(calls);
+      expect((await client.health()).models.map((m) => m.circuitState)).toEqual([CircuitState.HALF_OPEN, CircuitState.HALF_OPEN]);
+
+      const res = await client.execute("Hello there");
+      expect(res.model).toBe("sim-small");
+      expect((await client.health()).models[0]?.circuitState).toBe(CircuitState.CLOSED);
+    } finally {
+      watching.abort();
+      client.close();
+    }
+  });
+});
+
 describe("timeouts", () => {
   it("times out a hung primary at the configured time and answers from the fallback within the deadline", async () => {
     svc = await startTestService(

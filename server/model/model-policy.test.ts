@@ -201,4 +201,21 @@ describe("model policy: circuit breaker", () => {
     }
     expect(policy.breakerState()).toBe("closed");
   });
+
+  it("reads as half-open once the cool-down is over, even before a call arrives", async () => {
+    // Regression: a replica with every breaker open reported NOT_SERVING forever,
+    // since no call came to move the breaker on.
+    const policy = createModelPolicy({ maxRetries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 5_000 });
+    const states: string[] = [];
+    policy.subscribe((e) => e.type === "breaker" && states.push(e.state));
+    await expect(policy.execute(failingOnce(httpError(503)), never)).rejects.toBeDefined();
+    expect(policy.breakerState()).toBe("open");
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(policy.breakerState()).toBe("open");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(policy.breakerState()).toBe("half-open");
+    expect(states).toEqual(["open", "half-open"]);
+    await expect(policy.execute(async () => "ok", never)).resolves.toBe("ok");
+    expect(policy.breakerState()).toBe("closed");
+  });
 });

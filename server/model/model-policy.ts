@@ -105,7 +105,7 @@ export interface ModelPolicy {
    * aborts.
    */
   execute<T>(fn: (context: AttemptContext) => Promise<T>, signal: AbortSignal): Promise<T>;
-  /** Current breaker state. */
+  /** Current breaker state; an open breaker whose cool-down is over reads as half-open. */
   breakerState(): BreakerState;
   /** Subscribes to retries and breaker changes; returns the unsubscribe function. */
   subscribe(listener: (event: ModelPolicyEvent) => void): () => void;
@@ -150,11 +150,44 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
   const policy = wrap(timeout(o.totalTimeoutMs, TimeoutStrategy.Aggressive), retryPolicy, breaker);
 
   const listeners = new Set<(event: ModelPolicyEvent) => void>();
-  const emit = (event: ModelPolicyEvent) => listeners.forEach((listener) => listener(event));
+  let reportedBreaker: BreakerState = "closed";
+  const emit = (event: ModelPolicyEvent) => {
+    // Breaker events only on a change of what we report (the cool-down timer
+    // and cockatiel may both announce the same half-open).
+    if (event.type === "breaker") {
+      if (event.state === reportedBreaker) {
+        return;
+      }
+      reportedBreaker = event.state;
+    }
+    listeners.forEach((listener) => listener(event));
+  };
   retryPolicy.onRetry((event) =>
     emit({ type: "retry", attempt: event.attempt, delayMs: event.delay, error: "error" in event ? event.error : undefined }),
   );
-  breaker.onStateChange(() => emit({ type: "breaker", state: breakerStateOf(breaker.state) }));
+  // cockatiel half-opens a breaker only when the next call arrives. A replica
+  // whose breakers are all open reports NOT_SERVING and gets no calls, so it
+  // would never probe: after the cool-down we report the breaker as half-open
+  // ourselves (the next call is the probe) and say so, so health recovers.
+  let openedAt: number | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
+  breaker.onStateChange((state) => {
+    clearTimeout(probeTimer);
+    if (state === CircuitState.Open) {
+      openedAt = Date.now();
+      probeTimer = setTimeout(() => emit({ type: "breaker", state: "half-open" }), o.breakerHalfOpenAfterMs);
+      probeTimer.unref();
+    } else {
+      openedAt = undefined;
+    }
+    emit({ type: "breaker", state: breakerStateOf(state) });
+  });
+  const currentBreakerState = (): BreakerState => {
+    const state = breakerStateOf(breaker.state);
+    return state === "open" && openedAt !== undefined && Date.now() - openedAt >= o.breakerHalfOpenAfterMs
+      ? "half-open"
+      : state;
+  };
 
   return {
     execute(fn, signal) {
@@ -178,7 +211,7 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
         }
       }, signal);
     },
-    breakerState: () => breakerStateOf(breaker.state),
+    breakerState: currentBreakerState,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
