@@ -116,6 +116,29 @@ describe("loadConfig", () => {
     });
   });
 
+  it.each([
+    { env: { OTEL_EXPORTER_OTLP_HEADERS: "api-key=s3cr3t-value,broken" }, secret: "s3cr3t-value", problem: /OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs/ },
+    { env: { REDIS_URL: "redis//:hunter2@cache:6379" }, secret: "hunter2", problem: /REDIS_URL: must be a redis:\/\// },
+    { env: { OPENAI_BASE_URL: "api.example.com/v1?key=sk-abc" }, secret: "sk-abc", problem: /OPENAI_BASE_URL: must be an http\(s\) URL/ },
+  ])("never repeats a value that may hold a credential: $problem", ({ env, secret, problem }) => {
+    // Regression: start-up errors echoed every bad value, keys and passwords included.
+    let message = "";
+    try {
+      loadConfig(env);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(problem);
+    expect(message).not.toContain(secret);
+  });
+
+  it("reports a bad percent-escape in OTLP headers as a configuration error", () => {
+    // Regression: decodeURIComponent threw a URIError that crashed start-up with a stack trace.
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=%zz" })).toThrow(ConfigError);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=%zz" })).toThrow(/OTEL_EXPORTER_OTLP_HEADERS: must percent-encode/);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=a%20b,y=1" }).telemetry.otlpHeaders).toEqual({ "x-key": "a b", y: "1" });
+  });
+
   it("lists every bad variable at once", () => {
     expect(() => loadConfig({ PORT: "x", LOG_LEVEL: "loud" })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
   });

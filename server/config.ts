@@ -200,10 +200,20 @@ const environmentSchema = z.object({
         Object.fromEntries(
           text.split(",").map((pair) => {
             const at = pair.indexOf("=");
-            return [decodeURIComponent(pair.slice(0, at).trim()), decodeURIComponent(pair.slice(at + 1).trim())];
+            return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
           }),
         ),
       )
+      .transform((headers, ctx) => {
+        try {
+          return Object.fromEntries(
+            Object.entries(headers).map(([key, value]) => [decodeURIComponent(key), decodeURIComponent(value)]),
+          );
+        } catch {
+          ctx.addIssue({ code: "custom", message: "must percent-encode special characters correctly (such as %20)" });
+          return z.NEVER;
+        }
+      })
       .optional(),
   ),
   OTEL_METRIC_EXPORT_INTERVAL: integer(1_000, 3_600_000).default(60_000),
@@ -258,7 +268,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const parsed = environmentSchema.safeParse(set);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`),
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        return `${issue.path.join(".")}: ${issue.message}${mayEcho(name) ? ` (got ${JSON.stringify(env[name])})` : ""}`;
+      }),
     );
   }
   const e = parsed.data;
@@ -377,4 +390,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 /** The OTLP/HTTP URL of one signal under a base endpoint, as the OpenTelemetry spec builds it. */
 function signalUrl(base: string | undefined, signal: "traces" | "metrics"): string | undefined {
   return base === undefined ? undefined : `${base.replace(/\/+$/, "")}/v1/${signal}`;
+}
+
+/**
+ * Whether a bad value may be repeated in the error. Values of variables that
+ * can hold credentials (keys, headers, and URLs, which may carry a password)
+ * never are: start-up errors end up in log collectors too.
+ */
+function mayEcho(name: string): boolean {
+  return !/KEY|SECRET|TOKEN|PASSWORD|HEADERS|URL|ENDPOINT/i.test(name);
 }

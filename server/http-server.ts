@@ -114,7 +114,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       session.close();
     }
     http1Server.closeIdleConnections();
-    http1Server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader("connection", "close"));
+    http1Server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      // A response already under way keeps its headers; its connection closes with the sockets below.
+      if (!res.headersSent) {
+        res.setHeader("connection", "close");
+      }
+    });
     const idle = new Promise<void>((resolve) => {
       onIdle = resolve;
       if (inFlight === 0) {

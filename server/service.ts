@@ -68,197 +68,224 @@ export async function startAgentService(
 ): Promise<RunningAgentService> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const version = packageVersion();
-  const telemetry = createTracing({
-    serviceName: config.telemetry.serviceName,
-    serviceVersion: version,
-    otlpUrl: config.telemetry.otlpTracesUrl,
-    otlpHeaders: config.telemetry.otlpHeaders,
-    recordContent: config.telemetry.recordContent,
-    exportDelayMs: config.telemetry.spanExportDelayMs,
-    spanFile: config.telemetry.spanFile,
-  });
-  const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
-  const metricsProvider = await createMetricsProvider({
-    serviceName: config.telemetry.serviceName,
-    serviceVersion: version,
-    ...(config.telemetry.prometheus === undefined ? {} : { prometheus: config.telemetry.prometheus }),
-    ...(config.telemetry.otlpMetricsUrl === undefined
-      ? {}
-      : {
-          otlp: {
-            url: config.telemetry.otlpMetricsUrl,
-            headers: config.telemetry.otlpHeaders,
-            intervalMs: config.telemetry.metricExportIntervalMs,
-          },
-        }),
-  });
-  const metrics = createServiceMetrics(metricsProvider.meter);
-  let stopping = false;
-  let shutdown: Promise<void> | undefined;
+  // What has been started, closed in reverse if a later step fails.
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    const telemetry = createTracing({
+      serviceName: config.telemetry.serviceName,
+      serviceVersion: version,
+      otlpUrl: config.telemetry.otlpTracesUrl,
+      otlpHeaders: config.telemetry.otlpHeaders,
+      recordContent: config.telemetry.recordContent,
+      exportDelayMs: config.telemetry.spanExportDelayMs,
+      spanFile: config.telemetry.spanFile,
+    });
+    closers.push(() => telemetry.shutdown());
+    const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
+    const metricsProvider = await createMetricsProvider({
+      serviceName: config.telemetry.serviceName,
+      serviceVersion: version,
+      ...(config.telemetry.prometheus === undefined ? {} : { prometheus: config.telemetry.prometheus }),
+      ...(config.telemetry.otlpMetricsUrl === undefined
+        ? {}
+        : {
+            otlp: {
+              url: config.telemetry.otlpMetricsUrl,
+              headers: config.telemetry.otlpHeaders,
+              intervalMs: config.telemetry.metricExportIntervalMs,
+            },
+          }),
+    });
+    closers.push(() => metricsProvider.shutdown());
+    const metrics = createServiceMetrics(metricsProvider.meter);
+    let stopping = false;
+    let shutdown: Promise<void> | undefined;
 
-  // Models without a base URL of their own use OPENAI_BASE_URL, or else the
-  // built-in simulator, started in-process to serve them.
-  const simulated = config.models.filter((m) => m.baseUrl === undefined && config.openaiBaseUrl === undefined);
-  const simulator =
-    simulated.length > 0
-      ? await createSimulator({ models: simulated.map((m) => m.name), faults: [...config.simulatorFaults] })
-      : undefined;
-  if (simulator !== undefined) {
-    logger.info(
-      { base_url: simulator.url, models: simulated.map((m) => m.name) },
-      "no OPENAI_BASE_URL set: using the built-in model simulator",
-    );
-  }
-  const prices = createPriceTable(
-    Object.fromEntries(config.models.flatMap((m) => (m.price === undefined ? [] : [[m.name, m.price]]))),
-  );
-  const cache =
-    config.cache === undefined
-      ? undefined
-      : createResponseCache<CachedTurn>({
-          version: cachedTurnVersion,
-          schema: cachedTurnSchema,
-          maxEntries: config.cache.maxEntries,
-          maxBytes: config.cache.maxBytes,
-          ttlMs: config.cache.ttlMs,
-          redisUrl: config.cache.redisUrl,
-          redisTimeoutMs: config.cache.redisTimeoutMs,
-          // The version in the prefix keeps replicas of two releases out of each other's entries.
-          keyPrefix: `agent:cache:v${cachedTurnVersion}:`,
-          logger,
-          onEvent: createCacheObserver(metrics, logger),
-        });
-  const gateway = createModelGateway({
-    models: config.models.map((model) => {
-      const baseUrl = model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "";
-      return {
-        name: model.name,
-        chat: createChatModel({
-          model: model.name,
-          baseUrl,
-          apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
-          temperature: model.temperature,
-          fetch: tracedFetch,
-        }),
-        policy: createModelPolicy(model.policy),
-        // Sampled answers differ from call to call: cached only when a deployment opts in.
-        cacheScope:
-          model.temperature === 0 || model.cacheAnyTemperature
-            ? JSON.stringify([baseUrl, model.name, model.temperature])
-            : undefined,
-      };
-    }),
-    prices,
-    cache,
-    telemetry: {
-      tracer: telemetry.tracer,
-      contentRedactor: telemetry.recordContent ? redact : undefined,
-      onCall(call) {
-        metrics.recordModelCall(call);
-        if (call.outcome === "ok") {
-          // Until callers authenticate, every run belongs to one principal.
-          metrics.recordTokens({ ...call, principal: "anonymous" });
-        }
-      },
-    },
-  });
-  metrics.observeBreakers(() => gateway.status().map((m) => ({ model: m.name, state: m.breaker })));
-
-  const health = createHealthStatus([AgentService.typeName]);
-  // Probes see NOT_SERVING while every model's breaker is open: no run can succeed.
-  const updateServing = () => {
-    const serving = gateway.status().some((m) => m.breaker !== "open");
-    health.setAll(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
-  };
-  gateway.subscribe((event) => {
-    if (event.type === "breaker") {
-      const log = event.state === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
-      log({ model: event.model, state: event.state }, `circuit breaker of ${event.model} is ${event.state}`);
-      if (!stopping) {
-        updateServing();
-      }
-    } else {
+    // Models without a base URL of their own use OPENAI_BASE_URL, or else the
+    // built-in simulator, started in-process to serve them.
+    const simulated = config.models.filter((m) => m.baseUrl === undefined && config.openaiBaseUrl === undefined);
+    const simulator =
+      simulated.length > 0
+        ? await createSimulator({ models: simulated.map((m) => m.name), faults: [...config.simulatorFaults] })
+        : undefined;
+    if (simulator !== undefined) {
+      closers.push(() => simulator.close());
       logger.info(
-        { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason },
-        `retrying ${event.model}`,
+        { base_url: simulator.url, models: simulated.map((m) => m.name) },
+        "no OPENAI_BASE_URL set: using the built-in model simulator",
       );
     }
-  });
-
-  const tools = createToolRegistry(options.tools ?? createBuiltinTools());
-  const executor = createAgentExecutor({
-    gateway,
-    tools,
-    toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: config.toolTimeoutMs }),
-    prompt: defaultPrompt,
-    tracer: telemetry.tracer,
-    onToolCall: (call) => metrics.recordToolCall(call),
-  });
-  const limiter = createRunLimiter({ maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns });
-  metrics.observeQueued(() => limiter.queued());
-
-  const limits = {
-    maxInputChars: config.maxInputChars,
-    maxIterations: config.maxIterations,
-    maxIterationsCap: config.maxIterationsCap,
-    maxExecutionTimeMs: config.maxExecutionTimeMs,
-    maxExecutionTimeCapMs: config.maxExecutionTimeCapMs,
-  };
-  const routes = (router: ConnectRouter) => {
-    router.service(
-      AgentService,
-      createAgentService({
-        executor,
-        limits,
-        logger,
-        health,
-        models: () => gateway.status(),
-        cache: () => cache?.state(),
-        version,
-        limiter,
-        metrics,
-      }),
+    const prices = createPriceTable(
+      Object.fromEntries(config.models.flatMap((m) => (m.price === undefined ? [] : [[m.name, m.price]]))),
     );
-    router.service(Health, createGrpcHealthService(health));
-  };
+    const cache =
+      config.cache === undefined
+        ? undefined
+        : createResponseCache<CachedTurn>({
+            version: cachedTurnVersion,
+            schema: cachedTurnSchema,
+            maxEntries: config.cache.maxEntries,
+            maxBytes: config.cache.maxBytes,
+            ttlMs: config.cache.ttlMs,
+            redisUrl: config.cache.redisUrl,
+            redisTimeoutMs: config.cache.redisTimeoutMs,
+            // The version in the prefix keeps replicas of two releases out of each other's entries.
+            keyPrefix: `agent:cache:v${cachedTurnVersion}:`,
+            logger,
+            onEvent: createCacheObserver(metrics, logger),
+          });
+    if (cache !== undefined) {
+      closers.push(() => cache.close());
+    }
+    const gateway = createModelGateway({
+      models: config.models.map((model) => {
+        const baseUrl = model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "";
+        return {
+          name: model.name,
+          chat: createChatModel({
+            model: model.name,
+            baseUrl,
+            apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
+            temperature: model.temperature,
+            fetch: tracedFetch,
+          }),
+          policy: createModelPolicy(model.policy),
+          // Sampled answers differ from call to call: cached only when a deployment opts in.
+          cacheScope:
+            model.temperature === 0 || model.cacheAnyTemperature
+              ? JSON.stringify([baseUrl, model.name, model.temperature])
+              : undefined,
+        };
+      }),
+      prices,
+      cache,
+      telemetry: {
+        tracer: telemetry.tracer,
+        contentRedactor: telemetry.recordContent ? redact : undefined,
+        onCall(call) {
+          metrics.recordModelCall(call);
+          if (call.outcome === "ok") {
+            // Until callers authenticate, every run belongs to one principal.
+            metrics.recordTokens({ ...call, principal: "anonymous" });
+          }
+        },
+      },
+    });
+    metrics.observeBreakers(() => gateway.status().map((m) => ({ model: m.name, state: m.breaker })));
 
-  const server = await startHttpServer({
-    host: config.host,
-    port: config.port,
-    routes,
-    interceptors: [
-      createTraceInterceptor(telemetry.tracer, telemetry.propagator),
-      createMetricsInterceptor(metrics),
-      createValidationInterceptor(limits),
-    ],
-    fallback: createUnknownRouteHandler(
-      Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
-    ),
-    logger,
-  });
+    const health = createHealthStatus([AgentService.typeName]);
+    // Probes see NOT_SERVING while every model's breaker is open: no run can succeed.
+    const updateServing = () => {
+      const serving = gateway.status().some((m) => m.breaker !== "open");
+      health.setAll(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    };
+    gateway.subscribe((event) => {
+      if (event.type === "breaker") {
+        const log = event.state === "open" ? logger.warn.bind(logger) : logger.info.bind(logger);
+        log({ model: event.model, state: event.state }, `circuit breaker of ${event.model} is ${event.state}`);
+        if (!stopping) {
+          updateServing();
+        }
+      } else {
+        logger.info(
+          { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, reason: event.reason },
+          `retrying ${event.model}`,
+        );
+      }
+    });
 
-  if (metricsProvider.prometheusUrl !== undefined) {
-    logger.info({ metrics_url: metricsProvider.prometheusUrl }, `Prometheus metrics on ${metricsProvider.prometheusUrl}`);
+    const tools = createToolRegistry(options.tools ?? createBuiltinTools());
+    const executor = createAgentExecutor({
+      gateway,
+      tools,
+      toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: config.toolTimeoutMs }),
+      prompt: defaultPrompt,
+      tracer: telemetry.tracer,
+      onToolCall: (call) => metrics.recordToolCall(call),
+    });
+    const limiter = createRunLimiter({ maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns });
+    metrics.observeQueued(() => limiter.queued());
+
+    const limits = {
+      maxInputChars: config.maxInputChars,
+      maxIterations: config.maxIterations,
+      maxIterationsCap: config.maxIterationsCap,
+      maxExecutionTimeMs: config.maxExecutionTimeMs,
+      maxExecutionTimeCapMs: config.maxExecutionTimeCapMs,
+    };
+    const routes = (router: ConnectRouter) => {
+      router.service(
+        AgentService,
+        createAgentService({
+          executor,
+          limits,
+          logger,
+          health,
+          models: () => gateway.status(),
+          cache: () => cache?.state(),
+          version,
+          limiter,
+          metrics,
+        }),
+      );
+      router.service(Health, createGrpcHealthService(health));
+    };
+
+    const server = await startHttpServer({
+      host: config.host,
+      port: config.port,
+      routes,
+      interceptors: [
+        createTraceInterceptor(telemetry.tracer, telemetry.propagator),
+        createMetricsInterceptor(metrics),
+        createValidationInterceptor(limits),
+      ],
+      fallback: createUnknownRouteHandler(
+        Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
+      ),
+      logger,
+    });
+
+    if (metricsProvider.prometheusUrl !== undefined) {
+      logger.info({ metrics_url: metricsProvider.prometheusUrl }, `Prometheus metrics on ${metricsProvider.prometheusUrl}`);
+    }
+    return {
+      url: server.url,
+      port: server.port,
+      metricsUrl: metricsProvider.prometheusUrl,
+      simulator,
+      shutdown(graceMs = config.shutdownGraceMs) {
+        shutdown ??= (async () => {
+          stopping = true;
+          // Probes see NOT_SERVING first, so load balancers stop sending work;
+          // then their watches end, so they do not hold the shutdown up.
+          health.setAll(ServingStatus.NOT_SERVING);
+          health.close();
+          await server.shutdown(graceMs);
+          await closeAll(closers);
+        })();
+        return shutdown;
+      },
+    };
+  } catch (err) {
+    await closeAll(closers).catch((closeError: unknown) => logger.error({ err: closeError }, "cleanup after a failed start failed"));
+    throw err;
   }
-  return {
-    url: server.url,
-    port: server.port,
-    metricsUrl: metricsProvider.prometheusUrl,
-    simulator,
-    shutdown(graceMs = config.shutdownGraceMs) {
-      shutdown ??= (async () => {
-        stopping = true;
-        // Probes see NOT_SERVING first, so load balancers stop sending work.
-        health.setAll(ServingStatus.NOT_SERVING);
-        await server.shutdown(graceMs);
-        await cache?.close();
-        await simulator?.close();
-        await telemetry.shutdown();
-        await metricsProvider.shutdown();
-      })();
-      return shutdown;
-    },
-  };
+}
+
+/** Runs every closer, last started first, even when some fail; then reports the failures. */
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  const results = await closers
+    .splice(0)
+    .reverse()
+    .reduce<Promise<PromiseSettledResult<void>[]>>(
+      async (done, close) => [...(await done), ...(await Promise.allSettled([close()]))],
+      Promise.resolve([]),
+    );
+  const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+  if (failures.length > 0) {
+    throw new AggregateError(failures, "some parts of the service did not close cleanly");
+  }
 }
 
 /** The version in the package's package.json, found from this file upwards (source or build). */

@@ -136,10 +136,14 @@ describe("the response cache, shared through Redis", () => {
   });
 
   it("answers within its Redis timeout when Redis stalls", async () => {
-    const { client } = await replica({ REDIS_URL: viaProxy(proxy.port), AGENT_CACHE_REDIS_TIMEOUT_MS: "50" });
+    const { client, service } = await replica({ REDIS_URL: viaProxy(proxy.port), AGENT_CACHE_REDIS_TIMEOUT_MS: "50" });
     await expect.poll(async () => (await client.health()).cache?.l2State).toBe(CacheTierState.READY);
     proxy.stall();
     const res = await client.execute(unique("Hello there"), { timeoutMs: 5_000 });
     expect(res.output).not.toBe("");
+    // The lookup gave up on Redis (counted as an L2 error) instead of waiting for it.
+    const metrics = await (await fetch(service.metricsUrl ?? "")).text();
+    expect(metrics).toMatch(/^agent_cache_l2_errors_total\{agent_cache_operation="get"[^}]*\} [1-9]/m);
+    expect((await client.health()).cache?.l2State).toBe(CacheTierState.DEGRADED);
   });
 });

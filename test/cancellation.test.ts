@@ -29,10 +29,11 @@ afterEach(async () => {
 describe("a caller that cancels a Stream mid-run", () => {
   it("aborts the model's HTTP request and starts no tool after the cancel", async () => {
     const toolStarts: string[] = [];
-    // The first token never comes in time, so the model call is surely in flight when the caller cancels.
+    // The model streams its tool call slowly, so the caller cancels mid-stream; had the
+    // cancel not reached the model's HTTP call, the tool call would complete and the tool run.
     svc = await startTestService(
-      {},
-      { simulator: { faults: [{ kind: "slow-first-token", delayMs: 60_000 }] }, runtime: { tools: recordedTools(toolStarts) } },
+      { AGENT_CACHE: "off" },
+      { simulator: { chunkDelayMs: 100 }, runtime: { tools: recordedTools(toolStarts) } },
     );
     const client = createClient(AgentService, createGrpcTransport({ baseUrl: svc.url }));
     const caller = new AbortController();

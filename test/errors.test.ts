@@ -160,6 +160,26 @@ describe("run errors", () => {
     }
   });
 
+  it("INTERNAL, not UNAVAILABLE, when every model rejects the request itself", async () => {
+    // Regression: a wrong API key (401 from every model) told callers to retry
+    // later, forever, while the breakers stayed closed and health said SERVING.
+    svc.simulator.setFaults([{ kind: "status", status: 401 }]);
+    svc.simulator.resetStats();
+    try {
+      const err = await failure(client.execute({ input: "What is 1 + 1?" }));
+      expect(err.code).toBe(Code.Internal);
+      const detail = err.findDetails(ErrorDetailSchema)[0];
+      expect(detail?.reason).toBe("MODELS_REJECTED_REQUEST");
+      expect(err.rawMessage).toContain(detail?.traceId ?? "missing");
+      const logged = svc.logs.find((l) => l["msg"] === "run failed with an internal error" && l["trace_id"] === detail?.traceId);
+      expect(JSON.stringify(logged?.["err"])).toMatch(/sim-small \(HTTP 401/);
+      // Exactly one call per model: a 401 is never retried.
+      expect(svc.simulator.stats().byModel).toEqual({ "sim-small": 1, "sim-large": 1 });
+    } finally {
+      svc.simulator.clearFaults();
+    }
+  });
+
   it("answers from the fallback when the primary fails before streaming", async () => {
     svc.simulator.setFaults([{ kind: "status", status: 500, model: "sim-small" }]);
     try {

@@ -1,7 +1,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "../gen/grpc/health/v1/health_pb.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -10,6 +12,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AgentService, type StreamResponse } from "../gen/agent/v1/agent_service_pb.js";
 import { StopReason } from "../gen/agent/v1/run_pb.js";
+import { loadConfig } from "../server/config.js";
+import { createLogger } from "../server/logger.js";
+import { startAgentService } from "../server/service.js";
 import { startTestService } from "./support/test-service.js";
 
 describe("graceful shutdown", () => {
@@ -27,6 +32,29 @@ describe("graceful shutdown", () => {
       await stopped;
       // New connections are refused once the server is down.
       await expect(fetch(`${svc.url}/agent.v1.AgentService/Health`, { method: "POST" })).rejects.toThrow();
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("ends health watches with NOT_SERVING instead of waiting out the grace period for them", async () => {
+    // Regression: an open Watch stream counted as an in-flight request, so
+    // every shutdown waited the whole grace period and canceled nothing.
+    const svc = await startTestService();
+    try {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: svc.url }));
+      const statuses: Serving[] = [];
+      const watching = (async () => {
+        for await (const update of health.watch({ service: "" })) {
+          statuses.push(update.status);
+        }
+      })();
+      await expect.poll(() => statuses.length).toBe(1);
+      const logsBefore = svc.logs.length;
+      await svc.service.shutdown(60_000);
+      await watching;
+      expect(statuses).toEqual([Serving.SERVING, Serving.NOT_SERVING]);
+      expect(svc.logs.slice(logsBefore).some((l) => String(l["msg"]).includes("grace period over"))).toBe(false);
     } finally {
       await svc.close();
     }
@@ -120,6 +148,41 @@ describe("the service process", () => {
       );
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+});
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("a service that cannot start", () => {
+  it("fails with the reason and leaves nothing running behind", async () => {
+    // Regression: a taken port left the metrics listener, the simulator and the tracer running.
+    const blocker = await startTestService();
+    try {
+      const metricsPort = await freePort();
+      const config = loadConfig({
+        HOST: "127.0.0.1",
+        PORT: String(blocker.service.port),
+        METRICS_PORT: String(metricsPort),
+        AGENT_CACHE: "off",
+      });
+      await expect(startAgentService(config, { logger: createLogger({ level: "silent" }) })).rejects.toThrow(/EADDRINUSE/);
+      // The metrics listener it had opened is closed again: its port can be bound.
+      const probe = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        probe.once("error", reject);
+        probe.listen(metricsPort, "127.0.0.1", resolve);
+      });
+      await new Promise((resolve) => probe.close(resolve));
+    } finally {
+      await blocker.close();
     }
   });
 });

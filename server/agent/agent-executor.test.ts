@@ -1,3 +1,4 @@
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
@@ -275,6 +276,30 @@ describe("agent executor", () => {
     expect(cases(events)).not.toContain("runCompleted");
   });
 
+  it("runs no tool a model asks for after the caller aborted, even if the model ignored the abort", async () => {
+    const caller = new AbortController();
+    const toolStarts: string[] = [];
+    const probe = defineTool({
+      name: "probe",
+      description: "records that it ran",
+      schema: z.object({}),
+      async invoke() {
+        toolStarts.push("probe");
+        return "ok";
+      },
+    });
+    // This model answers with a tool call whatever its signal says.
+    const deaf: Script = () => ({
+      async *[Symbol.asyncIterator]() {
+        caller.abort(new Error("caller went away"));
+        yield { type: "completed", turn: turn({ toolCalls: [{ id: "p", name: "probe", arguments: "{}" }] }) };
+      },
+    });
+    const events = collect(executorWith(scriptedGateway([deaf]), [probe]).run(request(), caller.signal));
+    await expect(events).rejects.toThrow("caller went away");
+    expect(toolStarts).toEqual([]);
+  });
+
   it("emits the restart marker the gateway reports, and the summary keeps only finished turns", async () => {
     const gateway = scriptedGateway([
       () => [
@@ -290,5 +315,46 @@ describe("agent executor", () => {
     expect(result.output).toBe("full answer");
     expect(result.fallbackUsed).toBe(true);
     expect(result.model).toBe("fake-fallback");
+  });
+
+  describe("when the consumer stops reading before the caller's signal fires", () => {
+    // Regression: the run's model calls and tools went on, and the
+    // invoke_agent span never ended, when Connect closed the stream first.
+    it("ends the invoke_agent span even at the first event", async () => {
+      const exporter = new InMemorySpanExporter();
+      const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+      const executor = createAgentExecutor({
+        gateway: scriptedGateway([answer("never read")]),
+        tools: createToolRegistry([]),
+        toolRunner: createToolRunner({ registry: createToolRegistry([]) }),
+        prompt: createPromptVersion("test", "You are a test."),
+        tracer: provider.getTracer("test"),
+      });
+      const run = executor.run(request(), new AbortController().signal);
+      expect((await run.next()).value?.event.case).toBe("runStarted");
+      await run.return();
+      const [span] = exporter.getFinishedSpans();
+      expect(span?.name).toBe("invoke_agent agent-service");
+      expect(span?.attributes["error.type"]).toBe("canceled");
+    });
+
+    it("aborts the model call in flight", async () => {
+      const seen = deferred();
+      let modelSignal: AbortSignal | undefined;
+      const slowTurn: Script = (req) => ({
+        async *[Symbol.asyncIterator]() {
+          modelSignal = req.signal;
+          yield { type: "delta", text: "thinking" };
+          seen.resolve();
+          await new Promise((resolve) => req.signal.addEventListener("abort", resolve));
+        },
+      });
+      const run = executorWith(scriptedGateway([slowTurn])).run(request(), new AbortController().signal);
+      for (let event = await run.next(); event.value?.event.case !== "textDelta"; event = await run.next()) {
+        // Read up to the first text.
+      }
+      await run.return();
+      expect(modelSignal?.aborted).toBe(true);
+    });
   });
 });

@@ -103,18 +103,6 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const runContext = trace.setSpan(parent, span);
     const log = request.log?.child({ run_id: runId });
 
-    yield emit({
-      case: "runStarted",
-      value: {
-        runId,
-        traceId: request.traceId,
-        model: primaryModel,
-        promptVersion: prompt.id,
-        maxIterations: request.maxIterations,
-        maxExecutionTime: durationFromMs(request.maxExecutionTimeMs),
-      },
-    });
-
     const budget = createRunBudget(signal, request.maxExecutionTimeMs);
     const messages: BaseMessage[] = [new SystemMessage(prompt.system), new HumanMessage(request.input)];
     let stopReason = StopReason.MAX_ITERATIONS;
@@ -123,6 +111,18 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     // consumer stopped reading (the caller went away) at a yield.
     let settled = false;
     try {
+      yield emit({
+        case: "runStarted",
+        value: {
+          runId,
+          traceId: request.traceId,
+          model: primaryModel,
+          promptVersion: prompt.id,
+          maxIterations: request.maxIterations,
+          maxExecutionTime: durationFromMs(request.maxExecutionTimeMs),
+        },
+      });
+
       for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
         let turn: ModelTurn | undefined;
         for await (const event of gateway.streamTurn({
@@ -165,6 +165,8 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           continue;
         }
 
+        // A model that ignored the abort must not get its tools run.
+        budget.signal.throwIfAborted();
         messages.push(assistantMessageOf(turn));
         for (const call of turn.toolCalls) {
           yield emit({

@@ -6,6 +6,14 @@ export class RunTimeLimitError extends Error {
   }
 }
 
+/** The run is over; anything of it still in flight must stop. */
+export class RunEndedError extends Error {
+  override readonly name = "RunEndedError";
+  constructor() {
+    super("the run has ended");
+  }
+}
+
 /** True when `err` is a {@link RunTimeLimitError}. */
 export function isRunTimeLimitError(err: unknown): err is RunTimeLimitError {
   return err instanceof RunTimeLimitError;
@@ -15,7 +23,7 @@ export function isRunTimeLimitError(err: unknown): err is RunTimeLimitError {
 export interface RunBudget {
   /** Aborts when the caller's signal does, or with {@link RunTimeLimitError} when time is up. */
   readonly signal: AbortSignal;
-  /** Releases the timer and the listener on the caller's signal. */
+  /** Releases the timer and the listener, and aborts anything of the run still in flight. */
   dispose(): void;
 }
 
@@ -38,6 +46,11 @@ export function createRunBudget(parent: AbortSignal, limitMs: number): RunBudget
     dispose() {
       clearTimeout(timer);
       parent.removeEventListener("abort", onAbort);
+      // Whatever of the run is still in flight (the consumer stopped reading
+      // before the caller's signal fired) stops now.
+      if (!controller.signal.aborted) {
+        controller.abort(new RunEndedError());
+      }
     },
   };
 }

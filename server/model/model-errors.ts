@@ -6,6 +6,8 @@ import { MidStreamError } from "./failure-classification.js";
 export interface ModelFailure {
   readonly model: string;
   readonly reason: string;
+  /** True when trying again later may succeed (overload, outage, open breaker); false when the request or configuration is wrong. */
+  readonly transient: boolean;
 }
 
 /** Every model of the fallback chain failed for this turn. */
@@ -14,6 +16,11 @@ export class ModelsUnavailableError extends Error {
   constructor(readonly failures: readonly ModelFailure[]) {
     super(`no model could answer: ${failures.map((f) => `${f.model} (${f.reason})`).join(", ")}`);
   }
+}
+
+/** True when no model failed for a reason that may pass: retrying cannot help. */
+export function isPermanentModelFailure(err: ModelsUnavailableError): boolean {
+  return err.failures.every((failure) => !failure.transient);
 }
 
 /** True when `err` is a {@link ModelsUnavailableError}. */

@@ -173,4 +173,32 @@ describe("model gateway", () => {
     const done = events.at(-1);
     expect(done?.type === "completed" && done.turn.model).toBe("b");
   });
+
+  it("restarts on the next model, not retrying, when a model times out after streaming text", async () => {
+    // Regression: the attempt timeout replaced the mid-stream failure with a
+    // retryable one, so the same model streamed its answer a second time.
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const stallsAfterText: Behaviour = (signal) => {
+        calls++;
+        return (async function* () {
+          yield new AIMessageChunk({ content: "partial " });
+          await new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
+        })();
+      };
+      const gateway = createModelGateway({
+        models: [fakeModel("a", stallsAfterText, 1_000, { maxRetries: 2, initialBackoffMs: 1 }), fakeModel("b", answering("whole"))],
+        prices: createPriceTable(),
+      });
+      const run = collect(gateway.streamTurn(request()));
+      await vi.advanceTimersByTimeAsync(1_000);
+      const events = await run;
+      expect(calls).toBe(1);
+      expect(events.map((e) => e.type)).toEqual(["delta", "restart", "delta", "completed"]);
+      expect(events[1]).toMatchObject({ type: "restart", reason: "timed out after 1000 ms mid-stream" });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

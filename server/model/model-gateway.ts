@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { createAsyncQueue } from "./async-queue.js";
 import type { ResponseCache } from "./cache/index.js";
 import { isStorableTurn, turnCacheKey, type CachedTurn } from "./cached-turn.js";
-import { MidStreamError } from "./failure-classification.js";
+import { isModelFault, MidStreamError } from "./failure-classification.js";
 import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
 import { recordCacheHit, recordCircuitOpen, startAttempt, type ModelCallTelemetry } from "./model-call-telemetry.js";
 import type { BreakerState, ModelPolicy } from "./model-policy.js";
@@ -282,7 +282,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
           recordCircuitOpen(telemetry, scope(0));
         }
         const reason = describeModelFailure(err);
-        failures.push({ model: model.name, reason });
+        failures.push({ model: model.name, reason, transient: isBrokenCircuitError(err) || isModelFault(err) });
         const next = models[position + 1];
         if (streamedText && next !== undefined) {
           yield { type: "restart", failedModel: model.name, nextModel: next.name, reason };

@@ -12,7 +12,7 @@ import {
   type IRetryBackoffContext,
 } from "cockatiel";
 import { AttemptTimeoutError, createAttemptSignal } from "./attempt-signal.js";
-import { isModelFault, isRetryable, retryAfterMsOf } from "./failure-classification.js";
+import { isModelFault, isRetryable, MidStreamError, retryAfterMsOf } from "./failure-classification.js";
 
 /** Resilience knobs of one model. Defaults apply in {@link resolveModelPolicyOptions}. */
 export interface ModelPolicyOptions {
@@ -203,13 +203,19 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
             throw signal.reason;
           }
           if (attemptSignal.timedOut()) {
-            throw new AttemptTimeoutError(o.attemptTimeoutMs);
+            // A timeout after text was streamed is still a mid-stream failure:
+            // never retried on this model, or the caller would get the text twice.
+            const timeout = new AttemptTimeoutError(o.attemptTimeoutMs);
+            throw err instanceof MidStreamError ? new MidStreamError(timeout) : timeout;
           }
           throw err;
         } finally {
           attemptSignal.dispose();
         }
-      }, signal);
+      }, signal).catch((err: unknown) => {
+        // The total timeout reports a caller's abort as "timed out": give the caller's reason instead.
+        throw signal.aborted ? signal.reason : err;
+      });
     },
     breakerState: currentBreakerState,
     subscribe(listener) {

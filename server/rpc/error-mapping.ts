@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { isModelsUnavailableError } from "../model/model-errors.js";
+import { isModelsUnavailableError, isPermanentModelFailure } from "../model/model-errors.js";
 import { connectErrorWithDetail, withRunIds } from "./error-detail.js";
 import { isRunCapacityError } from "./run-limiter.js";
 
@@ -29,6 +29,20 @@ export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError
         err,
       ),
       internal: false,
+    };
+  }
+  if (isModelsUnavailableError(err) && isPermanentModelFailure(err)) {
+    // Every model refused the request itself (a bad key, an unknown model, a
+    // request it rejects): a configuration problem that no retry fixes. The
+    // caller learns where to look; the log has each model's answer.
+    return {
+      error: connectErrorWithDetail(
+        `internal error: the models rejected the request; look for trace id ${ids.traceId ?? "(none)"} in the service logs`,
+        Code.Internal,
+        { reason: "MODELS_REJECTED_REQUEST", ...ids },
+        err,
+      ),
+      internal: true,
     };
   }
   if (isModelsUnavailableError(err)) {

@@ -40,8 +40,10 @@ export function createGrpcHealthService(status: HealthStatus): Partial<ServiceIm
       });
       const onAbort = () => wake?.();
       ctx.signal.addEventListener("abort", onAbort);
+      // At shutdown a watch ends after its last status, so it does not hold the server up.
+      const offClose = status.onClose(() => wake?.());
       try {
-        while (!ctx.signal.aborted) {
+        while (!ctx.signal.aborted && !(status.closed() && pending === undefined)) {
           if (pending !== undefined) {
             const next = pending;
             pending = undefined;
@@ -53,6 +55,7 @@ export function createGrpcHealthService(status: HealthStatus): Partial<ServiceIm
         }
       } finally {
         unsubscribe();
+        offClose();
         ctx.signal.removeEventListener("abort", onAbort);
       }
     },

@@ -12,6 +12,12 @@ export interface HealthStatus {
   entries(): ReadonlyMap<string, ServingStatus>;
   /** Calls `listener` on every change; returns the function that unsubscribes. */
   subscribe(listener: (service: string, status: ServingStatus) => void): () => void;
+  /** Ends every watch after its last status: the server is going away. */
+  close(): void;
+  /** Whether {@link close} was called. */
+  closed(): boolean;
+  /** Calls `listener` once on {@link close}; returns the function that unsubscribes. */
+  onClose(listener: () => void): () => void;
 }
 
 /** Creates the health status table that `grpc.health.v1.Health` serves. */
@@ -21,6 +27,8 @@ export function createHealthStatus(services: readonly string[]): HealthStatus {
     statuses.set(service, ServingStatus.SERVING);
   }
   const listeners = new Set<(service: string, status: ServingStatus) => void>();
+  const closeListeners = new Set<() => void>();
+  let isClosed = false;
   const set = (service: string, status: ServingStatus) => {
     if (statuses.get(service) === status) {
       return;
@@ -42,6 +50,17 @@ export function createHealthStatus(services: readonly string[]): HealthStatus {
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    close() {
+      if (!isClosed) {
+        isClosed = true;
+        closeListeners.forEach((listener) => listener());
+      }
+    },
+    closed: () => isClosed,
+    onClose(listener) {
+      closeListeners.add(listener);
+      return () => closeListeners.delete(listener);
     },
   };
 }
