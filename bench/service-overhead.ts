@@ -14,11 +14,9 @@
  *   npm run bench                       # 1,000 requests each after 200 warm-up
  *   BENCH_REQUESTS=5000 npm run bench
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
+import { startProcess } from "./support/start-process.js";
 import { createAgentClient } from "../client/index.js";
 import { createBuiltinTools, createToolRegistry } from "../server/agent/tools/index.js";
 import { defaultPrompt } from "../server/prompts/prompt-version.js";
@@ -26,36 +24,13 @@ import { defaultPrompt } from "../server/prompts/prompt-version.js";
 const requests = Number(process.env["BENCH_REQUESTS"] ?? 1_000);
 const warmup = Number(process.env["BENCH_WARMUP"] ?? 200);
 const input = "Say hello to the benchmark.";
-const root = fileURLToPath(new URL("..", import.meta.url));
-
-/** Starts a child process and resolves with the first line matching `pattern`. */
-async function start(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  if (child.stdout === null) {
-    throw new Error("the child process has no standard output");
-  }
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const match = pattern.exec(line);
-    if (match?.[1] !== undefined) {
-      // Keep draining so the child never blocks on a full pipe.
-      lines.on("line", () => {});
-      return { child, url: match[1] };
-    }
-  }
-  throw new Error(`${args.join(" ")} exited before it was ready`);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-const simulator = await start(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
-const service = await start(
+const simulator = await startProcess(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
+const service = await startProcess(
   ["server/main.ts"],
   { PORT: "0", METRICS_PORT: "0", OPENAI_BASE_URL: simulator.url, AGENT_MODELS: "sim-small", LOG_LEVEL: "info" },
   /"url":"(http:\/\/[^"]+)"/,

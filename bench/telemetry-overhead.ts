@@ -8,37 +8,14 @@
  *   npm run bench:telemetry
  *   BENCH_ROUNDS=6 BENCH_REQUESTS=400 BENCH_CONCURRENCY=8 npm run bench:telemetry
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { startProcess } from "./support/start-process.js";
 import { createAgentClient, type AgentClient } from "../client/index.js";
 import { startOtlpReceiver } from "../test/support/otlp/index.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 6);
 const perRound = Number(process.env["BENCH_REQUESTS"] ?? 400);
 const concurrency = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
-const root = fileURLToPath(new URL("..", import.meta.url));
-
-async function start(args: string[], env: Record<string, string>, pattern: RegExp): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  if (child.stdout === null) {
-    throw new Error("the child process has no standard output");
-  }
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const match = pattern.exec(line);
-    if (match?.[1] !== undefined) {
-      lines.on("line", () => {});
-      return { child, url: match[1] };
-    }
-  }
-  throw new Error(`${args.join(" ")} exited before it was ready`);
-}
 
 /** Sends `count` one-turn runs, `concurrency` at a time; returns runs per second. */
 async function throughput(client: AgentClient, count: number): Promise<number> {
@@ -56,11 +33,11 @@ async function throughput(client: AgentClient, count: number): Promise<number> {
 }
 
 const receiver = await startOtlpReceiver();
-const simulator = await start(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
+const simulator = await startProcess(["server/simulator/main.ts"], { SIMULATOR_PORT: "0" }, /(http:\/\/\S+\/v1)/);
 const common = { PORT: "0", OPENAI_BASE_URL: simulator.url, AGENT_MODELS: "sim-small", LOG_LEVEL: "info" };
 const listening = /"url":"(http:\/\/[^"]+)"/;
-const off = await start(["server/main.ts"], { ...common, METRICS_PORT: "off", OTEL_SDK_DISABLED: "true" }, listening);
-const on = await start(
+const off = await startProcess(["server/main.ts"], { ...common, METRICS_PORT: "off", OTEL_SDK_DISABLED: "true" }, listening);
+const on = await startProcess(
   ["server/main.ts"],
   { ...common, METRICS_PORT: "0", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_METRIC_EXPORT_INTERVAL: "1000", OTEL_BSP_SCHEDULE_DELAY: "200" },
   listening,

@@ -63,16 +63,23 @@ describe.each<{ protocol: AgentProtocol; httpVersion: "1.1" | "2" }>([
 });
 
 describe("the SDK's options", () => {
-  it("sends the client's and the call's headers", async () => {
-    const traceId = "0af7651916cd43dd8448eb211c80319c";
-    const client = createAgentClient({ baseUrl: svc.url, headers: { "x-team": "payments" } });
+  it("sends the client's headers, and a call's own header wins over them", async () => {
+    // traceparent is a header whose effect the server reports back, as the run's traceId.
+    const clientTrace = "0af7651916cd43dd8448eb211c80319c";
+    const callTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const client = createAgentClient({
+      baseUrl: svc.url,
+      tracing: false,
+      headers: { traceparent: `00-${clientTrace}-b7ad6b7169203331-01` },
+    });
     try {
+      expect((await client.execute("What is 1 + 1?")).traceId).toBe(clientTrace);
       const res = await client.execute("What is 1 + 1?", {
-        headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        headers: { traceparent: `00-${callTrace}-00f067aa0ba902b7-01` },
         maxIterations: 4,
         maxExecutionTimeMs: 5_000,
       });
-      expect(res.traceId).toBe(traceId);
+      expect(res.traceId).toBe(callTrace);
     } finally {
       client.close();
     }

@@ -90,6 +90,19 @@ const completed = (events: StreamResponse[]) => {
   return last.value.result;
 };
 
+/** A tool named "probe" that records each time it starts. */
+function probeTool(starts: string[]): AgentTool {
+  return defineTool({
+    name: "probe",
+    description: "records that it ran",
+    schema: z.object({}),
+    async invoke() {
+      starts.push("probe");
+      return "ok";
+    },
+  });
+}
+
 /** A promise with its resolver (Promise.withResolvers needs Node 22). */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = () => {};
@@ -239,15 +252,7 @@ describe("agent executor", () => {
   it("stops at once when the caller aborts, and starts no tool after", async () => {
     const caller = new AbortController();
     const toolStarts: string[] = [];
-    const probe = defineTool({
-      name: "probe",
-      description: "records that it ran",
-      schema: z.object({}),
-      async invoke() {
-        toolStarts.push("probe");
-        return "ok";
-      },
-    });
+    const probe = probeTool(toolStarts);
     const modelSawAbort = deferred();
     const slowTurn: Script = (req) => ({
       async *[Symbol.asyncIterator]() {
@@ -279,15 +284,7 @@ describe("agent executor", () => {
   it("runs no tool a model asks for after the caller aborted, even if the model ignored the abort", async () => {
     const caller = new AbortController();
     const toolStarts: string[] = [];
-    const probe = defineTool({
-      name: "probe",
-      description: "records that it ran",
-      schema: z.object({}),
-      async invoke() {
-        toolStarts.push("probe");
-        return "ok";
-      },
-    });
+    const probe = probeTool(toolStarts);
     // This model answers with a tool call whatever its signal says.
     const deaf: Script = () => ({
       async *[Symbol.asyncIterator]() {

@@ -6,7 +6,11 @@ import { statusOf } from "./failure-classification.js";
 import { describeModelFailure } from "./model-errors.js";
 import type { BreakerState } from "./model-policy.js";
 
-/** How a model call ended, for metrics. */
+/**
+ * How a model call ended: `ok` answered; `error` failed (see `errorType`);
+ * `cache_hit` answered from the response cache without calling the model;
+ * `circuit_open` refused by the model's open breaker without calling it.
+ */
 export type ModelCallOutcome = "ok" | "error" | "cache_hit" | "circuit_open";
 
 /** One model call, as metrics see it. */

@@ -2,6 +2,7 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { RpcStatusCode } from "../telemetry/service-metric-events.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+import { whenResponseEnds } from "./response-end.js";
 
 /**
  * Records every RPC's duration and outcome: method and Connect code name
@@ -25,24 +26,6 @@ export function createMetricsInterceptor(metrics: ServiceMetrics, clock: () => n
       record(err);
       throw err;
     }
-    if (!res.stream) {
-      record();
-      return res;
-    }
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        let failure: unknown;
-        try {
-          yield* messages;
-        } catch (err) {
-          failure = err ?? new Error("stream failed");
-          throw err;
-        } finally {
-          record(failure);
-        }
-      })(),
-    };
+    return whenResponseEnds(res, record);
   };
 }

@@ -10,6 +10,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { randomBytes } from "node:crypto";
+import { whenResponseEnds } from "./response-end.js";
 
 /** The RPC's server span, for handlers to read the trace id from. */
 export const serverSpanKey = createContextKey<Span | undefined>(undefined, { description: "server span" });
@@ -36,40 +37,20 @@ export function createTraceInterceptor(tracer: Tracer, propagator: TextMapPropag
       parent,
     );
     req.contextValues.set(serverSpanKey, span);
-    const fail = (err: unknown) => {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    const end = (err?: unknown) => {
+      if (err !== undefined) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      }
       span.end();
     };
     let res;
     try {
       res = await next(req);
     } catch (err) {
-      fail(err);
+      end(err);
       throw err;
     }
-    if (!res.stream) {
-      span.end();
-      return res;
-    }
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        let failed = false;
-        try {
-          yield* messages;
-        } catch (err) {
-          failed = true;
-          fail(err);
-          throw err;
-        } finally {
-          // Also reached when the caller goes away and the stream is closed early.
-          if (!failed) {
-            span.end();
-          }
-        }
-      })(),
-    };
+    return whenResponseEnds(res, end);
   };
 }
 

@@ -3,7 +3,15 @@
  * each label may take. A label whose values come from configuration (models,
  * tools, methods, principals) stays bounded only if callers pass configured
  * names; anything else is passed as `_OTHER`.
+ *
+ * Outcome and state values are the ones the model and agent layers define,
+ * imported rather than restated so the two can never drift apart.
  */
+import type { ToolCallErrorReason } from "../agent/tools/index.js";
+import type { ModelCallOutcome } from "../model/model-call-telemetry.js";
+import type { BreakerState } from "../model/model-policy.js";
+
+export type { BreakerState, ModelCallOutcome };
 
 /**
  * How an RPC ended: the Connect code name in snake_case, as on the wire
@@ -53,13 +61,6 @@ export interface RunFinished {
   readonly durationS: number;
 }
 
-/**
- * How a model call ended: `ok` answered; `error` failed (see `errorType`);
- * `cache_hit` answered from the response cache without calling the model;
- * `circuit_open` refused by the model's open breaker without calling it.
- */
-export type ModelCallOutcome = "ok" | "error" | "cache_hit" | "circuit_open";
-
 /** One call to one model: one attempt of the fallback chain. */
 export interface ModelCall {
   /** `gen_ai.request.model`: a model name from the models configuration. */
@@ -100,7 +101,7 @@ export interface TokenUsage {
  * How a tool call ended: `ok`, or the tool runner's reason it did not
  * (`unknown_tool`, `invalid_arguments`, `timeout`, `failed`).
  */
-export type ToolCallOutcome = "ok" | "unknown_tool" | "invalid_arguments" | "timeout" | "failed";
+export type ToolCallOutcome = "ok" | ToolCallErrorReason;
 
 /** One tool call the agent made. */
 export interface ToolCall {
@@ -131,8 +132,6 @@ export interface CacheL2Error {
   readonly operation: "get" | "set";
 }
 
-/** State of a model's circuit breaker. */
-export type BreakerState = "closed" | "half-open" | "open";
 
 /** One model's breaker, as read at collection time. */
 export interface BreakerReading {
