@@ -2,8 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Context, type Span, type
 import type { BaseMessage } from "@langchain/core/messages";
 import type { Logger } from "pino";
 import type { CachedTurn } from "./cached-turn.js";
-import { statusOf } from "./failure-classification.js";
-import { describeModelFailure } from "./model-errors.js";
+import { classifyModelFailure } from "./model-failure.js";
 import type { BreakerState } from "./model-policy.js";
 
 /**
@@ -17,7 +16,7 @@ export type ModelCallOutcome = "ok" | "error" | "cache_hit" | "circuit_open";
 export interface ModelCallRecord {
   readonly model: string;
   readonly outcome: ModelCallOutcome;
-  /** Low-cardinality error type, such as "503" or "AttemptTimeoutError". */
+  /** Low-cardinality error type (see `ModelFailureClass.errorType`), such as "503", "ECONNREFUSED" or "timeout". */
   readonly errorType?: string | undefined;
   readonly durationS: number;
   readonly timeToFirstTokenS?: number | undefined;
@@ -64,15 +63,6 @@ export interface AttemptTelemetry {
   succeeded(turn: CachedTurn, costUsd: number): void;
   /** `callerGone`: the caller canceled, which says nothing about the model. */
   failed(error: unknown, callerGone: boolean): void;
-}
-
-/** Low-cardinality `error.type`: the HTTP status, or the error's class name. */
-export function errorTypeOf(error: unknown): string {
-  const status = statusOf(error);
-  if (status !== undefined) {
-    return String(status);
-  }
-  return error instanceof Error ? error.name : "Error";
 }
 
 function baseAttributes(scope: ModelCallScope, cacheHit: boolean) {
@@ -168,9 +158,11 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
       );
     },
     failed(error, callerGone) {
-      const errorType = callerGone ? "canceled" : errorTypeOf(error);
+      const failure = classifyModelFailure(error);
+      const errorType = callerGone ? "canceled" : failure.errorType;
+      const reason = callerGone ? "canceled" : failure.description;
       span.setAttribute("error.type", errorType);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: callerGone ? "the caller went away" : describeModelFailure(error) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: callerGone ? "the caller went away" : reason });
       span.end();
       const record = { ...base("error"), errorType, inputTokens: 0, outputTokens: 0, costUsd: 0 };
       telemetry.onCall?.(record);
@@ -180,7 +172,7 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
           attempt: scope.attempt,
           outcome: "error",
           error_type: errorType,
-          reason: callerGone ? "canceled" : describeModelFailure(error),
+          reason,
           latency_ms: Math.round(record.durationS * 1000),
         },
         "model call",

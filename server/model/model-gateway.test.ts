@@ -48,7 +48,8 @@ const failing = (status: number): Behaviour =>
 const cutAfter = (text: string): Behaviour =>
   async function* () {
     yield new AIMessageChunk({ content: text });
-    throw Object.assign(new Error("terminated"), { name: "APIConnectionError" });
+    // What Node's fetch throws when the provider drops the connection mid-body.
+    throw new TypeError("terminated", { cause: Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }) });
   };
 
 const hanging: Behaviour = (signal) => ({
@@ -105,7 +106,7 @@ describe("model gateway", () => {
     });
     const events = await collect(gateway.streamTurn(request()));
     expect(events.map((e) => e.type)).toEqual(["delta", "restart", "delta", "delta", "completed"]);
-    expect(events[1]).toEqual({ type: "restart", failedModel: "a", nextModel: "b", reason: "connection failed mid-stream" });
+    expect(events[1]).toEqual({ type: "restart", failedModel: "a", nextModel: "b", reason: "connection closed by the provider mid-stream" });
   });
 
   it("throws ModelsUnavailableError naming every model and why", async () => {

@@ -1,16 +1,17 @@
-import type { BaseMessage, AIMessageChunk, MessageContent } from "@langchain/core/messages";
+import type { BaseMessage, AIMessageChunk } from "@langchain/core/messages";
 import { context, trace, type Context } from "@opentelemetry/api";
-import { isBrokenCircuitError } from "cockatiel";
 import type { Logger } from "pino";
 import { createAsyncQueue } from "./async-queue.js";
 import type { ResponseCache } from "./cache/index.js";
 import { isStorableTurn, turnCacheKey, type CachedTurn } from "./cached-turn.js";
-import { isModelFault, MidStreamError } from "./failure-classification.js";
-import { describeModelFailure, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
+import { EmptyResponseError, MidStreamError } from "./model-call-errors.js";
+import { modelFailureOf, ModelsUnavailableError, type ModelFailure } from "./model-errors.js";
+import { classifyModelFailure } from "./model-failure.js";
 import { recordCacheHit, recordCircuitOpen, startAttempt, type ModelCallTelemetry } from "./model-call-telemetry.js";
 import type { BreakerState, ModelPolicy } from "./model-policy.js";
 import { createOutcomeWindow, type OutcomeStats } from "./outcome-window.js";
 import type { PriceTable, TokenUsage } from "./pricing.js";
+import { createTurnAccumulator } from "./turn-accumulator.js";
 
 /**
  * The part of a LangChain chat model the gateway uses: streaming with call
@@ -142,6 +143,12 @@ export interface ModelGateway {
   streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined>;
 }
 
+/**
+ * Text deltas held between the model read and the caller. Small: a slow
+ * caller should hold the model back, not grow a buffer here.
+ */
+const deltaBufferSize = 16;
+
 /** Creates the model gateway over a fallback chain of models. */
 export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
   if (options.models.length === 0) {
@@ -159,7 +166,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       const gatewayEvent: GatewayEvent =
         event.type === "breaker"
           ? { type: "breaker", model: model.name, state: event.state }
-          : { type: "retry", model: model.name, attempt: event.attempt, delayMs: event.delayMs, reason: describeModelFailure(event.error) };
+          : { type: "retry", model: model.name, attempt: event.attempt, delayMs: event.delayMs, reason: classifyModelFailure(event.error).description };
       listeners.forEach((listener) => listener(gatewayEvent));
     });
   }
@@ -169,7 +176,18 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     for (const [position, model] of models.entries()) {
       const started = clock();
       const startedAt = now();
-      const deltas = createAsyncQueue<string>();
+      // Bounded, so a caller that reads slowly slows the read of the model's
+      // answer (and its HTTP body, and TCP) instead of piling deltas up here.
+      const deltas = createAsyncQueue<string>({ capacity: deltaBufferSize });
+      // Aborted when this turn ends early (the consumer stopped reading):
+      // nobody wants the call any more, unless a coalesced request shares it.
+      const turnAbort = new AbortController();
+      const onCallerAbort = () => turnAbort.abort(request.signal.reason);
+      if (request.signal.aborted) {
+        onCallerAbort();
+      } else {
+        request.signal.addEventListener("abort", onCallerAbort, { once: true });
+      }
       let streamedText = false;
       const scope = (attempt: number) => ({
         model: model.name,
@@ -181,52 +199,53 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         messages: request.messages,
       });
       // The policy retries whole calls; deltas reach the caller as they come.
-      // An open breaker rejects at once, without a call. `signal` is the
-      // caller's, or the cache's when identical requests share the call.
+      // An open breaker rejects at once, without a call. `signal` is this
+      // turn's, or the cache's when identical requests share the call.
       const callModel = (signal: AbortSignal) =>
-        model.policy.execute(async ({ signal: attemptSignal, attempt }): Promise<CachedTurn> => {
+        model.policy.execute(async ({ signal: attemptSignal, attempt, pauseClock }): Promise<CachedTurn> => {
           const observed = startAttempt(telemetry, scope(attempt));
-          let aggregate: AIMessageChunk | undefined;
+          const accumulated = createTurnAccumulator();
           try {
             // Inside the attempt's context, the HTTP call's span is the `chat` span's child.
-            aggregate = await context.with(observed.context, async () => {
+            await context.with(observed.context, async () => {
               const stream = await model.chat.stream([...request.messages], {
                 signal: attemptSignal,
                 tools: [...request.tools],
               });
-              let merged: AIMessageChunk | undefined;
               for await (const chunk of stream) {
-                merged = merged === undefined ? chunk : merged.concat(chunk);
-                const text = textOf(chunk.content);
-                if (text !== "") {
-                  observed.firstToken();
-                  streamedText = true;
-                  deltas.push(text);
+                const text = accumulated.add(chunk);
+                if (text === "") {
+                  continue;
+                }
+                observed.firstToken();
+                streamedText = true;
+                if (!deltas.push(text)) {
+                  // The caller is behind: stop reading the model until it catches up.
+                  // That wait is the caller's, not the model's, so it is off the attempt's clock.
+                  const resume = pauseClock();
+                  try {
+                    await deltas.drained(attemptSignal);
+                  } finally {
+                    resume();
+                  }
                 }
               }
-              return merged;
             });
-            if (aggregate === undefined) {
+            if (accumulated.chunks === 0) {
               throw new EmptyResponseError();
             }
           } catch (err) {
             // A caller who went away says nothing about the model's health.
-            observed.failed(attemptSignal.aborted && !signal.aborted ? attemptSignal.reason : err, signal.aborted);
+            const failure = attemptSignal.aborted && !signal.aborted ? attemptSignal.reason : err;
+            observed.failed(failure, signal.aborted);
             if (!signal.aborted) {
               windows[position]?.record(false);
-              lastErrors[position] = describeModelFailure(attemptSignal.aborted ? attemptSignal.reason : err);
+              lastErrors[position] = classifyModelFailure(failure).description;
             }
             throw streamedText ? new MidStreamError(err) : err;
           }
           windows[position]?.record(true);
-          const turn: CachedTurn = {
-            responseModel: responseModelOf(aggregate) ?? model.name,
-            text: textOf(aggregate.content),
-            toolCalls: toolCallsOf(aggregate),
-            usage: usageOf(aggregate),
-            finishReason: finishReasonOf(aggregate),
-            attempt,
-          };
+          const turn = accumulated.turn(model.name, attempt);
           observed.succeeded(turn, prices.costOf(model.name, turn.usage));
           return turn;
         }, signal);
@@ -236,15 +255,16 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         cache !== undefined && model.cacheScope !== undefined && request.useCache !== false
           ? cache
               .getOrCompute(turnCacheKey(model.cacheScope, request.messages, request.tools), callModel, {
-                signal: request.signal,
+                signal: turnAbort.signal,
                 shouldStore: isStorableTurn,
               })
               .then(({ value, source }) => ({ turn: value, cached: source !== "computed" }))
-          : callModel(request.signal).then((turn) => ({ turn, cached: false }));
+          : callModel(turnAbort.signal).then((turn) => ({ turn, cached: false }));
       call.then(
         () => deltas.close(),
         (err: unknown) => deltas.close(err),
       );
+      let finished = false;
       try {
         for await (const text of deltas) {
           yield { type: "delta", text };
@@ -258,6 +278,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
           }
         }
         const usage = cached ? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } : turn.usage;
+        finished = true;
         yield {
           type: "completed",
           turn: {
@@ -275,17 +296,24 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         };
         return;
       } catch (err) {
+        finished = true;
         if (request.signal.aborted) {
           throw request.signal.reason;
         }
-        if (isBrokenCircuitError(err)) {
+        const failure = modelFailureOf(model.name, err);
+        if (failure.kind === "circuit-open") {
           recordCircuitOpen(telemetry, scope(0));
         }
-        const reason = describeModelFailure(err);
-        failures.push({ model: model.name, reason, transient: isBrokenCircuitError(err) || isModelFault(err) });
+        failures.push(failure);
         const next = models[position + 1];
         if (streamedText && next !== undefined) {
-          yield { type: "restart", failedModel: model.name, nextModel: next.name, reason };
+          yield { type: "restart", failedModel: model.name, nextModel: next.name, reason: failure.reason };
+        }
+      } finally {
+        request.signal.removeEventListener("abort", onCallerAbort);
+        if (!finished) {
+          // The consumer returned early, mid-turn: release the call and whatever it holds.
+          turnAbort.abort(new Error("the model turn's consumer stopped reading"));
         }
       }
     }
@@ -308,50 +336,4 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
     },
     streamTurn,
   };
-}
-
-class EmptyResponseError extends Error {
-  override readonly name = "EmptyResponseError";
-  constructor() {
-    super("the model sent no chunks");
-  }
-}
-
-function textOf(content: MessageContent): string {
-  if (typeof content === "string") {
-    return content;
-  }
-  return content.map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : "")).join("");
-}
-
-function usageOf(message: AIMessageChunk): TokenUsage {
-  const usage = message.usage_metadata;
-  return {
-    inputTokens: usage?.input_tokens ?? 0,
-    outputTokens: usage?.output_tokens ?? 0,
-    totalTokens: usage?.total_tokens ?? 0,
-  };
-}
-
-function responseModelOf(message: AIMessageChunk): string | undefined {
-  const name: unknown = message.response_metadata["model_name"];
-  return typeof name === "string" && name !== "" ? name : undefined;
-}
-
-function finishReasonOf(message: AIMessageChunk): string {
-  const reason: unknown = message.response_metadata["finish_reason"];
-  return typeof reason === "string" ? reason : "";
-}
-
-/**
- * Tool calls with their arguments as the model sent them. The raw text is
- * kept, not LangChain's parsed form, so that invalid JSON reaches the tool
- * runner and is reported back to the model instead of silently dropped.
- */
-function toolCallsOf(message: AIMessageChunk): RequestedToolCall[] {
-  return (message.tool_call_chunks ?? []).map((chunk, index) => ({
-    id: chunk.id ?? `call_${index}`,
-    name: chunk.name ?? "",
-    arguments: chunk.args ?? "",
-  }));
 }

@@ -1,7 +1,7 @@
 import { isBrokenCircuitError } from "cockatiel";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { AttemptTimeoutError } from "./attempt-signal.js";
-import { MidStreamError } from "./failure-classification.js";
+import { MidStreamError } from "./model-call-errors.js";
 import { createModelPolicy, type ModelPolicyEvent } from "./model-policy.js";
 
 const httpError = (status: number, headers: Record<string, string> = {}) =>
@@ -217,5 +217,23 @@ describe("model policy: circuit breaker", () => {
     expect(states).toEqual(["open", "half-open"]);
     await expect(policy.execute(async () => "ok", never)).resolves.toBe("ok");
     expect(policy.breakerState()).toBe("closed");
+  });
+});
+
+describe("model policy: the attempt clock", () => {
+  it("does not count time the attempt spends waiting for its caller against the attempt timeout", async () => {
+    const policy = createModelPolicy({ attemptTimeoutMs: 100, maxRetries: 0 });
+    let releaseCaller!: () => void;
+    const result = policy.execute(async ({ signal, pauseClock }) => {
+      const resume = pauseClock();
+      await new Promise<void>((resolve) => (releaseCaller = resolve));
+      resume();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return signal.aborted ? "timed out" : "ok";
+    }, never);
+    await vi.advanceTimersByTimeAsync(500);
+    releaseCaller();
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(result).resolves.toBe("ok");
   });
 });

@@ -12,7 +12,9 @@ import {
   type IRetryBackoffContext,
 } from "cockatiel";
 import { AttemptTimeoutError, createAttemptSignal } from "./attempt-signal.js";
-import { isModelFault, isRetryable, MidStreamError, retryAfterMsOf } from "./failure-classification.js";
+import { CallCanceledError, isMidStreamError, MidStreamError } from "./model-call-errors.js";
+import { classifyModelFailure } from "./model-failure.js";
+import { retryAfterMsOf } from "./retry-after.js";
 
 /** Resilience knobs of one model. Defaults apply in {@link resolveModelPolicyOptions}. */
 export interface ModelPolicyOptions {
@@ -94,6 +96,11 @@ export interface AttemptContext {
   readonly signal: AbortSignal;
   /** Attempt number on this model, starting at 1. */
   readonly attempt: number;
+  /**
+   * Stops the attempt's timeout clock until the returned function is called,
+   * while the attempt waits for its caller rather than for the model.
+   */
+  readonly pauseClock: () => () => void;
 }
 
 /** The resilience policy of one model, built once and shared by every run. */
@@ -132,8 +139,12 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
     const ceiling = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** (context.attempt - 1));
     return Math.floor(random() * ceiling);
   });
-  const retryPolicy = retry(handleWhen(isRetryable), { maxAttempts: o.maxRetries, backoff });
-  const breaker = circuitBreaker(handleWhen(isModelFault), {
+  // One classifier decides both, so the retry and the breaker never disagree on what a failure means.
+  const retryPolicy = retry(
+    handleWhen((err) => classifyModelFailure(err).retryable),
+    { maxAttempts: o.maxRetries, backoff },
+  );
+  const breaker = circuitBreaker(handleWhen((err) => classifyModelFailure(err).countsAgainstModel), {
     breaker:
       o.breakerErrorRate === undefined
         ? new ConsecutiveBreaker(o.breakerThreshold)
@@ -196,17 +207,18 @@ export function createModelPolicy(options: ModelPolicyOptions = {}, deps: ModelP
         const attempt = "attempt" in context && typeof context.attempt === "number" ? context.attempt + 1 : 1;
         const attemptSignal = createAttemptSignal(context.signal, o.attemptTimeoutMs);
         try {
-          return await fn({ signal: attemptSignal.signal, attempt });
+          return await fn({ signal: attemptSignal.signal, attempt, pauseClock: attemptSignal.pauseClock });
         } catch (err) {
           if (signal.aborted) {
-            // The caller's reason is no model fault: not retried, not counted.
-            throw signal.reason;
+            // The caller's reason may be any value: wrapped, so that the retry
+            // and the breaker see a cancellation, never a model fault. Unwrapped below.
+            throw new CallCanceledError(signal.reason);
           }
           if (attemptSignal.timedOut()) {
             // A timeout after text was streamed is still a mid-stream failure:
             // never retried on this model, or the caller would get the text twice.
             const timeout = new AttemptTimeoutError(o.attemptTimeoutMs);
-            throw err instanceof MidStreamError ? new MidStreamError(timeout) : timeout;
+            throw isMidStreamError(err) ? new MidStreamError(timeout) : timeout;
           }
           throw err;
         } finally {

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { isModelsUnavailableError, isPermanentModelFailure } from "../model/model-errors.js";
+import { classifyModelFailure } from "../model/model-failure.js";
 import { connectErrorWithDetail, withRunIds } from "./error-detail.js";
 import { isRunCapacityError } from "./run-limiter.js";
 
@@ -33,8 +34,10 @@ export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError
   }
   if (isModelsUnavailableError(err) && isPermanentModelFailure(err)) {
     // Every model refused the request itself (a bad key, an unknown model, a
-    // request it rejects): a configuration problem that no retry fixes. The
-    // caller learns where to look; the log has each model's answer.
+    // request it rejects; each failure classified by classifyModelFailure): a
+    // configuration problem that no retry fixes. Unreachable or failing
+    // providers are transient and end up below, as UNAVAILABLE. The caller
+    // learns where to look; the log has each model's answer.
     return {
       error: connectErrorWithDetail(
         `internal error: the models rejected the request; look for trace id ${ids.traceId ?? "(none)"} in the service logs`,
@@ -53,6 +56,13 @@ export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError
         { reason: "MODELS_UNAVAILABLE", ...ids },
         err,
       ),
+      internal: false,
+    };
+  }
+  if (classifyModelFailure(err).kind === "circuit-open") {
+    // A breaker's refusal that reached us without the gateway's summary: the model is down.
+    return {
+      error: connectErrorWithDetail("the model's circuit breaker is open; retry later", Code.Unavailable, { reason: "MODELS_UNAVAILABLE", ...ids }, err),
       internal: false,
     };
   }

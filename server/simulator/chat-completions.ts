@@ -91,11 +91,11 @@ export function handleChatCompletions(
     // A slow first token still has prompt headers, as a real provider would.
     if (firstDelayMs > 0) res.flushHeaders();
     const write = streamWrite(buildSseFrames(completion, request.includeUsage), malformedFrame(completion), fault);
-    writer = writePaced(res, { ...write, firstDelayMs, gapMs: deps.options.chunkDelayMs });
+    writer = writePaced(res, { ...write, firstDelayMs, gapMs: deps.options.chunkDelayMs, onWritten: deps.stats.recordBodyBytes });
   } else {
     const { contentLength, ...write } = jsonWrite(chatCompletionBody(completion), fault);
     res.writeHead(200, { ...headers, "content-type": "application/json", "content-length": contentLength });
-    writer = writePaced(res, { ...write, firstDelayMs, gapMs: 0 });
+    writer = writePaced(res, { ...write, firstDelayMs, gapMs: 0, onWritten: deps.stats.recordBodyBytes });
   }
 }
 

@@ -6,6 +6,7 @@
 export { createSimulator } from "./simulator.js";
 export { faultRuleSchema, faultRulesSchema } from "./fault-rule.js";
 export { defaultSimulatorModels } from "./simulator-options.js";
+export { longAnswer, maxLongAnswerChars } from "./long-answer.js";
 export type { Simulator } from "./simulator.js";
 export type { SimulatorOptions } from "./simulator-options.js";
 export type { FaultKind, FaultRule } from "./fault-rule.js";

@@ -21,6 +21,8 @@ function fakeResponse() {
       log.push("destroy");
       destroyed = true;
     },
+    once: () => response,
+    off: () => response,
   };
   return response;
 }
@@ -54,6 +56,34 @@ describe("writePaced", () => {
     const writer = writePaced(res, { frames: ["a", "b"], firstDelayMs: 0, gapMs: 0, ending: "destroy" });
     expect(res.log).toEqual(["write:ab", "destroy"]);
     expect(writer.droppedConnection).toBe(true);
+  });
+
+  it("waits for drain when the client's buffer is full, then goes on", () => {
+    const res = fakeResponse();
+    let full = true;
+    let drain: (() => void) | undefined;
+    const written: number[] = [];
+    const frames = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(2, "0")}${"x".repeat(4094)}`);
+    writePaced(
+      {
+        ...res,
+        destroyed: false,
+        write: (chunk) => {
+          res.log.push(`write:${chunk.length}`);
+          return !full;
+        },
+        end: (chunk) => res.log.push(`end:${chunk.length}`),
+        once: (_event, listener) => (drain = listener),
+        off: () => undefined,
+      },
+      { frames, firstDelayMs: 0, gapMs: 0, ending: "end", onWritten: (bytes) => written.push(bytes) },
+    );
+    // One 64 KiB batch, then nothing until the client drains.
+    expect(res.log).toEqual(["write:65536"]);
+    full = false;
+    drain?.();
+    expect(res.log).toEqual(["write:65536", "write:65536", "end:32768"]);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(40 * 4096);
   });
 
   it("clears its pending timer when cancelled", () => {

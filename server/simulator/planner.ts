@@ -1,5 +1,6 @@
 import { messageText, type ChatMessage, type ChatRequest } from "./chat-request.js";
 import { answerFromToolOutcomes, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
+import { longAnswerFor } from "./long-answer.js";
 import { findToolIntent, toolIntents, type ToolArguments } from "./tool-intents.js";
 
 /** A tool call the simulated model decided to make. */
@@ -18,7 +19,8 @@ const loopDirective = "#loop";
 
 /**
  * Decides the simulated model's next turn from the conversation, deterministically:
- * 1. `#loop` in the latest user message → call the first offered tool again, never answering.
+ * 1. `#loop` in the latest user message → call the first offered tool again, never answering;
+ *    `#words <count>[x<length>]` → answer with that many words (see `long-answer.ts`).
  * 2. The conversation ends with tool results → retry a failed call once (its result starts with
  *    "Error"), else answer with one sentence per result, quoting each verbatim.
  * 3. Otherwise → call every offered tool the latest user message asks for (calculator, then
@@ -34,6 +36,10 @@ export function planTurn(request: Pick<ChatRequest, "messages" | "tools">): Plan
   const firstOffered = request.tools[0]?.function.name;
   if (firstOffered !== undefined && question.includes(loopDirective)) {
     return toolCalls([{ name: firstOffered, arguments: argumentsFor(firstOffered, undefined, undefined) }]);
+  }
+  const long = longAnswerFor(question);
+  if (long !== undefined) {
+    return { kind: "answer", content: long };
   }
   if (messages.at(-1)?.role === "tool") {
     return planAfterToolResults(messages.slice(userIndex + 1), question, offered);

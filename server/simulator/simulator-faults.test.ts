@@ -241,9 +241,11 @@ describe("simulator faults", () => {
         byModel: { "sim-large": 1 },
         aborted: 0,
         abortedByModel: {},
+        bodyBytesWritten: expect.any(Number),
       });
+      expect(sim.stats().bodyBytesWritten).toBeGreaterThan(0);
       expect((await control("stats/reset", { method: "POST" })).status).toBe(204);
-      expect(sim.stats().requests).toBe(0);
+      expect(sim.stats()).toMatchObject({ requests: 0, bodyBytesWritten: 0 });
     });
   });
 });

@@ -10,14 +10,14 @@ export interface SimulatorOptions {
    * Model names the simulator serves. Requests for any other model get a 404 `model_not_found`,
    * like OpenAI. Default: `["sim-small", "sim-large"]`.
    */
-  models?: string[];
+  models?: readonly string[];
   /**
    * When set, `/v1/*` requests must carry `Authorization: Bearer <apiKey>` or get a 401.
    * The `/_simulator/*` control endpoints never require it. Default: undefined (no auth).
    */
   apiKey?: string;
   /** Faults to inject from the start. Default: none. */
-  faults?: FaultRule[];
+  faults?: readonly FaultRule[];
   /**
    * Delay between SSE chunks in milliseconds, so that tests can cancel a stream part way through.
    * Default: 0 (the whole stream is written at once).

@@ -207,7 +207,7 @@ describe("simulator over HTTP", () => {
       { model: "sim-small", stream: false },
       { model: "sim-large", stream: true },
     ]);
-    expect(sim.stats()).toEqual({ requests: 2, byModel: { "sim-small": 1, "sim-large": 1 }, aborted: 0, abortedByModel: {} });
+    expect(sim.stats()).toEqual({ requests: 2, byModel: { "sim-small": 1, "sim-large": 1 }, aborted: 0, abortedByModel: {}, bodyBytesWritten: expect.any(Number) });
   });
 
   it("rejects an unknown model with 404 model_not_found", async () => {
