@@ -15,6 +15,8 @@ import { StopReason } from "../gen/agent/v1/run_pb.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
 import { startAgentService } from "../server/service.js";
+import { startServiceProcess } from "./support/service-process.js";
+import { connectHeldWindowClient, type StreamOutcome } from "./support/shutdown/held-window-client.js";
 import { startTestService } from "./support/test-service.js";
 
 describe("graceful shutdown", () => {
@@ -79,6 +81,157 @@ describe("graceful shutdown", () => {
     }
   });
 });
+
+describe("concurrent requests", () => {
+  it("add no MaxListenersExceededWarning on the shutdown signal (regression: a warning under concurrency)", async () => {
+    const svc = await startTestService({}, { simulator: { faults: [{ kind: "hang" }] } });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const client = createClient(AgentService, createConnectTransport({ baseUrl: svc.url, httpVersion: "2" }));
+      const concurrent = 25;
+      let requested = 0;
+      // Every run is held by the simulator until canceled, so all are in flight at once.
+      const allRequested = new Promise<void>((resolve) =>
+        svc.simulator.events.on("request", () => {
+          if (++requested === concurrent) resolve();
+        }),
+      );
+      // One controller per call: one shared signal would warn on the client side.
+      const cancels = Array.from({ length: concurrent }, () => new AbortController());
+      const runs = cancels.map((cancel, i) =>
+        // Distinct inputs: the response cache would make identical runs share one model call.
+        client.execute({ input: `What is 17 * ${i}?` }, { signal: cancel.signal }).catch((e: unknown) => e),
+      );
+      await allRequested;
+      cancels.forEach((cancel) => cancel.abort());
+      for (const err of await Promise.all(runs)) {
+        expect(ConnectError.from(err).code).toBe(Code.Canceled);
+      }
+      // Node emits its warnings on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+      await svc.close();
+    }
+  });
+});
+
+describe("SIGTERM under load", () => {
+  it(
+    "delivers every stream that completed whole and ends the rest with a status (regression: shutdown cut finished streams)",
+    async () => {
+      // Runs that all finish at about the same moment in the grace period race the
+      // shutdown's last flush; a first round also has runs that hang until it is over.
+      const rounds = [
+        [{ kind: "hang", times: 10 }, { kind: "slow-first-token", delayMs: 200 }],
+        [{ kind: "slow-first-token", delayMs: 300 }],
+        [{ kind: "slow-first-token", delayMs: 300 }],
+      ];
+      for (const faults of rounds) {
+        const service = startServiceProcess(process.execPath, ["--import", "tsx", "server/main.ts"], {
+          PORT: "0",
+          METRICS_PORT: "off",
+          LOG_LEVEL: "info",
+          OTEL_TRACES_EXPORTER: "none",
+          OTEL_METRICS_EXPORTER: "none",
+          SHUTDOWN_GRACE_MS: "1000",
+          AGENT_CACHE: "off",
+          SIMULATOR_FAULTS: JSON.stringify(faults),
+        });
+        try {
+          const url = await service.listening;
+          const connect = createClient(AgentService, createConnectTransport({ baseUrl: url, httpVersion: "2" }));
+          const grpc = createClient(AgentService, createGrpcTransport({ baseUrl: url }));
+          let started = 0;
+          let onAllStarted: () => void = () => undefined;
+          const allStarted = new Promise<void>((resolve) => (onAllStarted = resolve));
+          const streams = 50;
+          const outcomes = Array.from({ length: streams }, async (_, i) => {
+            const events: StreamResponse[] = [];
+            try {
+              for await (const event of (i % 2 === 0 ? connect : grpc).stream({ input: `What is ${i} * 23?` })) {
+                events.push(event);
+                if (event.event.case === "runStarted" && ++started === streams) {
+                  onAllStarted();
+                }
+              }
+              return { completed: events.at(-1)?.event.case === "runCompleted", code: undefined };
+            } catch (err) {
+              return { completed: events.some((e) => e.event.case === "runCompleted"), code: ConnectError.from(err).code };
+            }
+          });
+          await allStarted;
+          service.child.kill("SIGTERM");
+          const results = await Promise.all(outcomes);
+          // A stream that got its runCompleted must also end OK: the end of the stream was sent too.
+          expect(results.filter((r) => r.completed && r.code !== undefined)).toEqual([]);
+          for (const result of results.filter((r) => !r.completed)) {
+            expect([Code.Unavailable, Code.Canceled]).toContain(result.code);
+          }
+          expect(results.filter((r) => r.completed).length).toBeGreaterThan(0);
+          expect(await service.exited).toBe(0);
+        } finally {
+          service.child.kill("SIGKILL");
+        }
+      }
+    },
+    30_000,
+  );
+});
+
+describe("shutdown once the last run has finished", () => {
+  it("delivers the last frames of streams that finished, still queued in the server (regression: shutdown cut finished streams)", async () => {
+    // The race made certain. Every stream's end (runCompleted, end of stream)
+    // waits in the server's HTTP/2 session behind a shut connection window
+    // while the client does not read; opening the window makes the server
+    // write megabytes more than the socket buffers take, and stop reading
+    // until that write is done; a PING sent then stays unread. The client then
+    // reads slowly: the write completes, the ends follow at once (every stream
+    // closes, no RPC is in flight) while the socket still holds the last
+    // frames. Destroying it then (the old code) resets the connection, the
+    // unread PING making the kernel send RST and drop what it holds.
+    // Each answer stays under the 16 KiB a response buffers before its writes
+    // wait, so every handler finishes with its end queued.
+    const streams = 400;
+    const svc = await startTestService({ AGENT_CACHE: "off", AGENT_MAX_CONCURRENT_RUNS: String(streams) });
+    const client = await connectHeldWindowClient(svc.service.port);
+    try {
+      const calls = Array.from({ length: streams }, (_, i) => client.stream(`#words 2x1500 (call ${i})`));
+      const finished = () => svc.logs.filter((l) => l["msg"] === "run finished").length;
+      await expect.poll(finished, { timeout: 20_000, interval: 20 }).toBe(streams);
+      client.pauseReading();
+      const stopped = svc.service.shutdown(30_000);
+      client.openWindow();
+      client.trickleReading();
+      await client.windowUsed;
+      client.ping();
+      await client.ended;
+      await stopped;
+      expect(calls.filter((call) => !completed(call)).map(describeCall)).toEqual([]);
+    } finally {
+      client.close();
+      await svc.close();
+    }
+  });
+});
+
+/** Whether a call got its runCompleted and then a clean end of stream. */
+function completed(call: StreamOutcome): boolean {
+  return (
+    call.ended &&
+    call.resetCode === undefined &&
+    call.messages.at(-1)?.event.case === "runCompleted" &&
+    call.endOfStream !== undefined &&
+    call.endOfStream["error"] === undefined
+  );
+}
+
+function describeCall(call: StreamOutcome) {
+  return { stream: call.streamId, last: call.messages.at(-1)?.event.case, endOfStream: call.endOfStream, ended: call.ended, reset: call.resetCode };
+}
 
 describe("the service process", () => {
   it("starts, finishes a streaming run on SIGTERM, exits 0, and never logs a secret", async () => {
@@ -152,6 +305,15 @@ describe("the service process", () => {
   });
 });
 
+/** The `code` of an error and of every error in its cause chain. */
+function errorCodes(err: unknown): unknown[] {
+  const codes: unknown[] = [];
+  for (let at = err; at instanceof Error; at = at.cause) {
+    codes.push((at as NodeJS.ErrnoException).code);
+  }
+  return codes;
+}
+
 /** A port that was free a moment ago. */
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -173,7 +335,9 @@ describe("a service that cannot start", () => {
         METRICS_PORT: String(metricsPort),
         AGENT_CACHE: "off",
       });
-      await expect(startAgentService(config, { logger: createLogger({ level: "silent" }) })).rejects.toThrow(/EADDRINUSE/);
+      const failure = await startAgentService(config, { logger: createLogger({ level: "silent" }) }).catch((e: unknown) => e);
+      // By the system error's code, on the error or on what it wraps (a start-up error naming the setting).
+      expect(errorCodes(failure)).toContain("EADDRINUSE");
       // The metrics listener it had opened is closed again: its port can be bound.
       const probe = net.createServer();
       await new Promise<void>((resolve, reject) => {
