@@ -66,7 +66,11 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
     let runId: string | undefined;
-    let log = logger.child({ trace_id: traceId, span_id: span?.spanContext().spanId, principal: "anonymous" });
+    // The run's own lines (model calls, tools) add their span's id to `runLog`;
+    // this handler's lines carry the RPC span's. pino repeats a key a child
+    // sets again, so each line must get `span_id` from exactly one place.
+    const runLog = logger.child({ trace_id: traceId, principal: "anonymous" });
+    let log = runLog.child({ span_id: span?.spanContext().spanId });
     let release: (() => void) | undefined;
     const started = now();
     let stopReason: RunStopReason = "error";
@@ -79,7 +83,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         traceId,
         useCache: !fields.bypassCache,
         traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
-        log,
+        log: runLog,
         ...resolved,
       };
       for await (const event of executor.run(run, ctx.signal)) {

@@ -2,6 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { durationMs, type Duration } from "@bufbuild/protobuf/wkt";
 import { FieldViolationSchema, type FieldViolation } from "../../gen/agent/v1/errors_pb.js";
 
+/** Largest `google.protobuf.Duration.nanos` of a non-negative duration. */
+const maxNanos = 999_999_999;
+
 /** Server limits the request rules enforce. */
 export interface RequestLimits {
   readonly maxInputChars: number;
@@ -56,6 +59,13 @@ export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldV
     const ms = durationMs(time);
     if (time.seconds < 0n || time.nanos < 0 || ms <= 0) {
       violation("max_execution_time", "must be a positive duration, or unset for the server default");
+    } else if (time.nanos > maxNanos) {
+      // JSON ("1.5s") cannot say this, but the binary format carries any
+      // int32, and 2e9 nanos would silently add two seconds.
+      violation(
+        "max_execution_time",
+        `nanos must be at most 999,999,999 (less than a second), got ${time.nanos}; put whole seconds in seconds`,
+      );
     } else if (ms > limits.maxExecutionTimeCapMs) {
       violation(
         "max_execution_time",

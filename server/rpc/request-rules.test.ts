@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { checkRunFields, type RequestLimits, type RunFields } from "./request-rules.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+
+const limits: RequestLimits = {
+  maxInputChars: 100,
+  maxIterations: 5,
+  maxIterationsCap: 10,
+  maxExecutionTimeMs: 30_000,
+  maxExecutionTimeCapMs: 60_000,
+};
+
+const duration = (seconds: bigint, nanos: number) => ({ seconds, nanos }) as Duration;
+const fields = (maxExecutionTime?: Duration): RunFields => ({ input: "hi", maxIterations: 0, maxExecutionTime, bypassCache: false });
+
+describe("max_execution_time", () => {
+  it.each([
+    { name: "unset", time: undefined },
+    { name: "1.5s", time: duration(1n, 500_000_000) },
+    { name: "the largest nanos", time: duration(0n, 999_999_999) },
+    { name: "exactly the cap", time: duration(60n, 0) },
+  ])("accepts $name", ({ time }) => {
+    expect(checkRunFields(fields(time), limits)).toEqual([]);
+  });
+
+  it.each([
+    // The defect: 2e9 nanos (two seconds) fits an int32 and was accepted.
+    { name: "nanos of 2e9", time: duration(1n, 2_000_000_000), message: /^nanos must be at most 999,999,999 .*got 2000000000/ },
+    { name: "nanos of 1e9", time: duration(0n, 1_000_000_000), message: /^nanos must be at most 999,999,999/ },
+    { name: "negative seconds", time: duration(-1n, 0), message: /^must be a positive duration/ },
+    { name: "negative nanos", time: duration(1n, -1), message: /^must be a positive duration/ },
+    { name: "zero", time: duration(0n, 0), message: /^must be a positive duration/ },
+    { name: "above the cap", time: duration(60n, 1_000_000), message: /^must be at most 60s \(the server cap\)/ },
+  ])("refuses $name, naming the field", ({ time, message }) => {
+    const violations = checkRunFields(fields(time), limits);
+    expect(violations.map((v) => v.field)).toEqual(["max_execution_time"]);
+    expect(violations[0]?.description).toMatch(message);
+  });
+});
