@@ -36,7 +36,22 @@ describe("loadConfig", () => {
       breakerSamplingMs: 30_000,
       breakerMinimumRps: undefined,
     });
+    expect(config.http).toEqual({
+      prefaceTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      idleTimeoutMs: 65_000,
+      stalledReaderTimeoutMs: 30_000,
+      maxRequestBytes: 256 * 1024,
+      maxJsonDepth: 32,
+      maxHeaderBytes: 16_384,
+    });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("sizes the request cap for the longest input, sent as six-byte JSON escapes, unless set", () => {
+    expect(loadConfig({ AGENT_MAX_INPUT_CHARS: "100000" }).http.maxRequestBytes).toBe(600_000 + 64 * 1024);
+    expect(loadConfig({ HTTP_MAX_REQUEST_BYTES: "4096" }).http.maxRequestBytes).toBe(4096);
   });
 
   it("applies the resilience knobs from the environment to every model", () => {
@@ -101,6 +116,11 @@ describe("loadConfig", () => {
     { env: { AGENT_BREAKER_ERROR_RATE: "1.5" }, problem: /AGENT_BREAKER_ERROR_RATE: must be a share between 0 and 1/ },
     { env: { AGENT_CACHE: "maybe" }, problem: /AGENT_CACHE: must be "on" or "off"/ },
     { env: { REDIS_URL: "127.0.0.1:6379" }, problem: /REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/ },
+    // Regression: port 99999 passed validation, then the Redis client threw an uncaught RangeError at start-up.
+    { env: { REDIS_URL: "redis://127.0.0.1:99999" }, problem: /REDIS_URL: must be a valid URL with a host and a port from 1 to 65535/ },
+    { env: { HTTP_HEADERS_TIMEOUT_MS: "40000" }, problem: /HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS \(30000\)/ },
+    { env: { HTTP_STALLED_READER_TIMEOUT_MS: "60000" }, problem: /HTTP_STALLED_READER_TIMEOUT_MS: must be below AGENT_MODEL_TOTAL_TIMEOUT_MS \(60000\)/ },
+    { env: { HTTP_MAX_JSON_DEPTH: "2" }, problem: /HTTP_MAX_JSON_DEPTH: must be at least 4/ },
     { env: { SIMULATOR_FAULTS: "{" }, problem: /SIMULATOR_FAULTS: must be a JSON array of fault rules/ },
     { env: { SIMULATOR_FAULTS: '[{"kind":"teapot"}]' }, problem: /SIMULATOR_FAULTS\.0\.kind/ },
   ])("rejects $env", ({ env, problem }) => {
@@ -119,6 +139,7 @@ describe("loadConfig", () => {
   it.each([
     { env: { OTEL_EXPORTER_OTLP_HEADERS: "api-key=s3cr3t-value,broken" }, secret: "s3cr3t-value", problem: /OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs/ },
     { env: { REDIS_URL: "redis//:hunter2@cache:6379" }, secret: "hunter2", problem: /REDIS_URL: must be a redis:\/\// },
+    { env: { REDIS_URL: "redis://:hunter2@cache:99999" }, secret: "hunter2", problem: /REDIS_URL: must be a valid URL/ },
     { env: { OPENAI_BASE_URL: "api.example.com/v1?key=sk-abc" }, secret: "sk-abc", problem: /OPENAI_BASE_URL: must be an http\(s\) URL/ },
   ])("never repeats a value that may hold a credential: $problem", ({ env, secret, problem }) => {
     // Regression: start-up errors echoed every bad value, keys and passwords included.

@@ -94,6 +94,25 @@ export interface Config {
   readonly maxQueuedRuns: number;
   /** Time in-flight runs get to finish on SIGTERM/SIGINT. `SHUTDOWN_GRACE_MS`, default 10,000. */
   readonly shutdownGraceMs: number;
+  /** What one connection and one request to the RPC port may take and hold (see README, "Limits and faults"). */
+  readonly http: {
+    /** Time a new connection has, in all, to send its first bytes, the HTTP/2 preface or an HTTP/1.1 request line. `HTTP_PREFACE_TIMEOUT_MS`, default 10,000. */
+    readonly prefaceTimeoutMs: number;
+    /** Time an HTTP/1.1 request has to send all its headers. `HTTP_HEADERS_TIMEOUT_MS`, default 10,000. */
+    readonly headersTimeoutMs: number;
+    /** Time a request (either HTTP version) has to send its whole body, from its first header. `HTTP_REQUEST_TIMEOUT_MS`, default 30,000. */
+    readonly requestTimeoutMs: number;
+    /** Time a connection may stay open with no request in flight: an HTTP/1.1 keep-alive connection, an HTTP/2 session with no open stream. `HTTP_IDLE_TIMEOUT_MS`, default 65,000. */
+    readonly idleTimeoutMs: number;
+    /** Time a response may wait for a client that reads nothing before the RPC is cut and its run stopped. `HTTP_STALLED_READER_TIMEOUT_MS`, default 30,000. */
+    readonly stalledReaderTimeoutMs: number;
+    /** Largest request message, in bytes. `HTTP_MAX_REQUEST_BYTES`, default 6 bytes per allowed input character plus 64 KiB (256 KiB with the default input cap). */
+    readonly maxRequestBytes: number;
+    /** Deepest nesting of arrays and objects accepted in a JSON request. `HTTP_MAX_JSON_DEPTH`, default 32. */
+    readonly maxJsonDepth: number;
+    /** Largest HTTP/1.1 request head (request line and headers); larger ones get 431. `HTTP_MAX_HEADER_BYTES`, default 16,384. */
+    readonly maxHeaderBytes: number;
+  };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Faults the built-in simulator injects, as a JSON array (see README). `SIMULATOR_FAULTS`, default none. */
@@ -182,6 +201,12 @@ const environmentSchema = z.object({
     z
       .string()
       .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
+      // The URL parser rejects a port above 65535 and a missing host, which
+      // the Redis client would otherwise throw on, uncaught, at start-up.
+      .refine(
+        (url) => URL.canParse(url) && new URL(url).hostname !== "",
+        "must be a valid URL with a host and a port from 1 to 65535, such as redis://127.0.0.1:6379/0",
+      )
       .optional(),
   ),
   AGENT_CACHE_REDIS_TIMEOUT_MS: integer(1, 60_000).default(50),
@@ -228,6 +253,14 @@ const environmentSchema = z.object({
   AGENT_TRACE_CONTENT: boolean.default(false),
   AGENT_TRACE_FILE: optionalText,
   SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  HTTP_PREFACE_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  HTTP_IDLE_TIMEOUT_MS: integer(100, 3_600_000).default(65_000),
+  HTTP_STALLED_READER_TIMEOUT_MS: integer(100, 3_600_000).default(30_000),
+  HTTP_MAX_REQUEST_BYTES: integer(1_024, 64 * 1024 ** 2).optional(),
+  HTTP_MAX_JSON_DEPTH: integer(4, 10_000).default(32),
+  HTTP_MAX_HEADER_BYTES: integer(1_024, 1024 ** 2).default(16_384),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
     z
@@ -283,6 +316,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push(
       `AGENT_MAX_EXECUTION_TIME_MS: must not exceed AGENT_MAX_EXECUTION_TIME_CAP_MS (${e.AGENT_MAX_EXECUTION_TIME_CAP_MS})`,
     );
+  }
+  // Room for the longest input, even if every character is sent as a six-byte JSON escape, and the other fields.
+  const maxRequestBytes = e.HTTP_MAX_REQUEST_BYTES ?? 6 * e.AGENT_MAX_INPUT_CHARS + 64 * 1024;
+  // A model stream held back by a stalled reader still runs down the model's
+  // total time: the reader must be cut first, or the model is given up on.
+  if (e.HTTP_STALLED_READER_TIMEOUT_MS >= e.AGENT_MODEL_TOTAL_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_STALLED_READER_TIMEOUT_MS: must be below AGENT_MODEL_TOTAL_TIMEOUT_MS (${e.AGENT_MODEL_TOTAL_TIMEOUT_MS})`,
+    );
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
   }
   if (e.OPENAI_BASE_URL !== undefined && e.AGENT_MODELS === undefined && e.AGENT_MODELS_FILE === undefined) {
     problems.push("AGENT_MODELS: must be set when OPENAI_BASE_URL is set (for example gpt-4o-mini,gpt-4o)");
@@ -382,6 +427,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
             redisTimeoutMs: e.AGENT_CACHE_REDIS_TIMEOUT_MS,
           }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    http: Object.freeze({
+      prefaceTimeoutMs: e.HTTP_PREFACE_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+      stalledReaderTimeoutMs: e.HTTP_STALLED_READER_TIMEOUT_MS,
+      maxRequestBytes,
+      maxJsonDepth: e.HTTP_MAX_JSON_DEPTH,
+      maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+    }),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });

@@ -1,6 +1,7 @@
 import { isConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startAgentService } from "./service.js";
+import { isStartupError } from "./startup-error.js";
 
 // Entry point: configuration from the environment, then the composition root.
 let config;
@@ -15,11 +16,35 @@ try {
 }
 
 const logger = createLogger({ level: config.logLevel });
-const service = await startAgentService(config, { logger });
+// Node prints its warnings (deprecations, timer overflows, listener leaks) as
+// plain text on stderr, which log pipelines cannot parse: they become JSON
+// lines like every other. Removing the default listener is how Node documents
+// taking them over (`--no-warnings` does the same from the command line).
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  logger.warn(
+    { warning: { name: warning.name, code: "code" in warning ? warning.code : undefined, message: warning.message, stack: warning.stack } },
+    `node warning: ${warning.name}`,
+  );
+});
+
+let service;
+try {
+  service = await startAgentService(config, { logger });
+} catch (err) {
+  // A port in use and the like: one line naming the setting, not a stack trace.
+  if (isStartupError(err)) {
+    logger.fatal({ err: err.cause }, err.message);
+    process.stderr.write(`agent-service: cannot start: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+const running = service;
 logger.info(
   // Model names only: the settings hold API keys.
-  { url: service.url, protocols: ["grpc", "grpc-web", "connect"], models: config.models.map((m) => m.name) },
-  `agent service listening on ${service.url}`,
+  { url: running.url, protocols: ["grpc", "grpc-web", "connect"], models: config.models.map((m) => m.name) },
+  `agent service listening on ${running.url}`,
 );
 
 let signals = 0;
@@ -31,7 +56,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.exit(1);
     }
     logger.info({ signal, grace_ms: config.shutdownGraceMs }, "shutting down: finishing in-flight runs");
-    service.shutdown().then(
+    running.shutdown().then(
       () => {
         logger.info("shut down cleanly");
         process.exit(0);

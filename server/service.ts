@@ -10,6 +10,7 @@ import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentToo
 import type { Config } from "./config.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { startHttpServer } from "./http-server.js";
+import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
 import { createChatModel } from "./model/chat-model.js";
 import { createModelGateway } from "./model/model-gateway.js";
@@ -27,6 +28,8 @@ import { createUnknownRouteHandler } from "./rpc/unknown-route.js";
 import { createMetricsInterceptor } from "./rpc/metrics-interceptor.js";
 import { createRunLimiter } from "./rpc/run-limiter.js";
 import { createValidationInterceptor } from "./rpc/validation-interceptor.js";
+import { guardRequestMessages } from "./rpc/request-message-guard.js";
+import { createStrictJsonOptions } from "./rpc/strict-json-decoder.js";
 import { createSimulator, type Simulator } from "./simulator/index.js";
 import { createMetricsProvider } from "./telemetry/metrics-provider.js";
 import { createServiceMetrics } from "./telemetry/service-metrics.js";
@@ -79,10 +82,12 @@ export async function startAgentService(
       recordContent: config.telemetry.recordContent,
       exportDelayMs: config.telemetry.spanExportDelayMs,
       spanFile: config.telemetry.spanFile,
+      logger,
     });
     closers.push(() => telemetry.shutdown());
     const tracedFetch = createTracedFetch(telemetry.tracer, telemetry.propagator);
     const metricsProvider = await createMetricsProvider({
+      logger,
       serviceName: config.telemetry.serviceName,
       serviceVersion: version,
       ...(config.telemetry.prometheus === undefined ? {} : { prometheus: config.telemetry.prometheus }),
@@ -229,6 +234,8 @@ export async function startAgentService(
         }),
       );
       router.service(Health, createGrpcHealthService(health));
+      // Last, so that it covers every method registered above.
+      guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });
     };
 
     const server = await startHttpServer({
@@ -240,6 +247,10 @@ export async function startAgentService(
         createMetricsInterceptor(metrics),
         createValidationInterceptor(limits),
       ],
+      limits: config.http,
+      maxDeadlineMs: config.maxExecutionTimeCapMs,
+      readMaxBytes: config.http.maxRequestBytes,
+      jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
       fallback: createUnknownRouteHandler(
         Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
       ),
@@ -269,7 +280,7 @@ export async function startAgentService(
     };
   } catch (err) {
     await closeAll(closers).catch((closeError: unknown) => logger.error({ err: closeError }, "cleanup after a failed start failed"));
-    throw err;
+    throw describeStartupFailure(err, config);
   }
 }
 

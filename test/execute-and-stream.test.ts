@@ -67,6 +67,18 @@ describe("Execute through the generated Connect client", () => {
     expect(lines[2]).toMatchObject({ tool: "calculator", outcome: "ok" });
   });
 
+  it("writes each id of a run's log lines once (regression: span_id twice, which log pipelines collapse)", async () => {
+    const res = await client.execute({ input: "What is 17 * 23?" });
+    // Parsed JSON keeps only the last of two equal keys: count in the raw lines.
+    const lines = svc.rawLogs.filter((line) => line.includes(`"run_id":"${res.runId}"`));
+    expect(lines).toHaveLength(5);
+    for (const line of lines) {
+      for (const key of ["trace_id", "span_id", "run_id", "principal"]) {
+        expect(line.split(`"${key}":`).length - 1, `${key} in ${line}`).toBe(1);
+      }
+    }
+  });
+
   it("runs several tools of one turn and answers with every result", async () => {
     const res = await client.execute({ input: "What is 6 * 7, and what time is it in Asia/Tokyo?" });
     const tools = res.steps.flatMap((s) => (s.kind.case === "toolCall" ? [s.kind.value.name] : []));

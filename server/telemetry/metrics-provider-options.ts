@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 /** Where Prometheus scrapes the service's metrics: a plain-HTTP listener of its own. */
 export interface PrometheusOptions {
   /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` when the scraper is on another host. */
@@ -30,6 +31,8 @@ export interface MetricsProviderOptions {
   readonly prometheus?: PrometheusOptions;
   /** Pushes OTLP/Protobuf periodically when set. Default none. */
   readonly otlp?: OtlpMetricsOptions;
+  /** Where failed OTLP pushes are reported. Default: not reported. */
+  readonly logger?: Logger | undefined;
 }
 
 /** {@link PrometheusOptions} with every default applied. */

@@ -10,6 +10,8 @@ import {
   type ResolvedOtlpMetricsOptions,
   resolveMetricsProviderOptions,
 } from "./metrics-provider-options.js";
+import type { Logger } from "pino";
+import { reportExportFailures } from "./export-failure-log.js";
 import { type PrometheusEndpoint, startPrometheusEndpoint } from "./prometheus-endpoint.js";
 
 /** The service's metrics pipeline: one meter, and the readers that export what it records. */
@@ -50,7 +52,7 @@ export async function createMetricsProvider(options: MetricsProviderOptions): Pr
     readers.push(prometheusExporter);
   }
   if (resolved.otlp !== undefined) {
-    readers.push(otlpReader(resolved.otlp));
+    readers.push(otlpReader(resolved.otlp, options.logger));
   }
   const provider = new MeterProvider({
     resource: defaultResource().merge(
@@ -93,13 +95,14 @@ export async function createMetricsProvider(options: MetricsProviderOptions): Pr
   };
 }
 
-function otlpReader(options: ResolvedOtlpMetricsOptions): PeriodicExportingMetricReader {
+function otlpReader(options: ResolvedOtlpMetricsOptions, logger: Logger | undefined): PeriodicExportingMetricReader {
+  const exporter = new OTLPMetricExporter({
+    url: options.url,
+    headers: { ...options.headers },
+    timeoutMillis: options.timeoutMs,
+  });
   return new PeriodicExportingMetricReader({
-    exporter: new OTLPMetricExporter({
-      url: options.url,
-      headers: { ...options.headers },
-      timeoutMillis: options.timeoutMs,
-    }),
+    exporter: logger === undefined ? exporter : reportExportFailures(exporter, { signal: "metrics", logger }),
     exportIntervalMillis: options.intervalMs,
     exportTimeoutMillis: options.timeoutMs,
   });

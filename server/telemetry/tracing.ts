@@ -3,6 +3,8 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
+import type { Logger } from "pino";
+import { reportExportFailures } from "./export-failure-log.js";
 import { createSpanFileExporter } from "./span-file-exporter.js";
 import {
   AlwaysOffSampler,
@@ -28,6 +30,8 @@ export interface TracingOptions {
   readonly exportDelayMs?: number;
   /** JSON-lines file to append every finished span to. Default none. */
   readonly spanFile?: string | undefined;
+  /** Where failed OTLP exports are reported. Default: not reported. */
+  readonly logger?: Logger;
 }
 
 /** The service's tracing, passed down explicitly. */
@@ -62,7 +66,7 @@ export function createTracing(options: TracingOptions): Tracing {
   const exporters = [
     ...(options.otlpUrl === undefined
       ? []
-      : [new OTLPTraceExporter({ url: options.otlpUrl, headers: { ...options.otlpHeaders } })]),
+      : [otlpExporter(options.otlpUrl, options.otlpHeaders, options.logger)]),
     ...(options.spanFile === undefined ? [] : [createSpanFileExporter(options.spanFile)]),
   ];
   const provider = new TracerProvider({
@@ -84,4 +88,9 @@ export function createTracing(options: TracingOptions): Tracing {
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+function otlpExporter(url: string, headers: Readonly<Record<string, string>> | undefined, logger: Logger | undefined) {
+  const exporter = new OTLPTraceExporter({ url, headers: { ...headers } });
+  return logger === undefined ? exporter : reportExportFailures(exporter, { signal: "traces", logger });
 }

@@ -10,6 +10,8 @@ export interface TestService {
   readonly simulator: Simulator;
   /** Every log line the service wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The same lines as written, before parsing (which would hide a key written twice). */
+  readonly rawLogs: string[];
   close(): Promise<void>;
 }
 
@@ -32,9 +34,15 @@ export async function startTestService(
     ...env,
   });
   const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
   const logger = createLogger({
     level: "debug",
-    destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    destination: {
+      write: (line: string) => {
+        rawLogs.push(line);
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
   });
   const service = await startAgentService(config, { logger, ...options.runtime });
   return {
@@ -42,6 +50,7 @@ export async function startTestService(
     service,
     simulator,
     logs,
+    rawLogs,
     async close() {
       await service.shutdown(0);
       await simulator.close();
