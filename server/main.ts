@@ -1,5 +1,5 @@
 import { isConfigError, loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
+import { createLogDestination, createLogger } from "./logger.js";
 import { startAgentService } from "./service.js";
 import { isStartupError } from "./startup-error.js";
 
@@ -15,7 +15,15 @@ try {
   throw err;
 }
 
-const logger = createLogger({ level: config.logLevel });
+// Lines are buffered off the hot path; every exit below writes what is left first.
+const logDestination = createLogDestination();
+const logger = createLogger({ level: config.logLevel, destination: logDestination });
+/** Exits once the buffered lines are written (waiting for a write in flight keeps them in order), or after 2 s. */
+const exit = (code: number): Promise<never> =>
+  new Promise(() => {
+    setTimeout(() => process.exit(code), 2_000);
+    logDestination.flush(() => process.exit(code));
+  });
 // Node prints its warnings (deprecations, timer overflows, listener leaks) as
 // plain text on stderr, which log pipelines cannot parse: they become JSON
 // lines like every other. Removing the default listener is how Node documents
@@ -36,7 +44,7 @@ try {
   if (isStartupError(err)) {
     logger.fatal({ err: err.cause }, err.message);
     process.stderr.write(`agent-service: cannot start: ${err.message}\n`);
-    process.exit(1);
+    await exit(1);
   }
   throw err;
 }
@@ -46,6 +54,8 @@ logger.info(
   { url: running.url, protocols: ["grpc", "grpc-web", "connect"], models: config.models.map((m) => m.name) },
   `agent service listening on ${running.url}`,
 );
+// Whoever waits for this line (a supervisor, a test) sees it now, not at the next flush.
+logDestination.flush();
 
 let signals = 0;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -53,17 +63,18 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
+      void exit(1);
+      return;
     }
     logger.info({ signal, grace_ms: config.shutdownGraceMs }, "shutting down: finishing in-flight runs");
     running.shutdown().then(
       () => {
         logger.info("shut down cleanly");
-        process.exit(0);
+        void exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");
-        process.exit(1);
+        void exit(1);
       },
     );
   });

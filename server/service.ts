@@ -13,6 +13,7 @@ import { startHttpServer } from "./http-server.js";
 import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
 import { createChatModel } from "./model/chat-model.js";
+import { streamingChatModelOf } from "./model/chat-model-stream.js";
 import { createModelGateway } from "./model/model-gateway.js";
 import { createModelPolicy } from "./model/model-policy.js";
 import { createResponseCache } from "./model/cache/index.js";
@@ -147,13 +148,15 @@ export async function startAgentService(
         const baseUrl = model.baseUrl ?? config.openaiBaseUrl ?? simulator?.url ?? "";
         return {
           name: model.name,
-          chat: createChatModel({
-            model: model.name,
-            baseUrl,
-            apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
-            temperature: model.temperature,
-            fetch: tracedFetch,
-          }),
+          chat: streamingChatModelOf(
+            createChatModel({
+              model: model.name,
+              baseUrl,
+              apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
+              temperature: model.temperature,
+              fetch: tracedFetch,
+            }),
+          ),
           policy: createModelPolicy(model.policy),
           // Sampled answers differ from call to call: cached only when a deployment opts in.
           cacheScope:

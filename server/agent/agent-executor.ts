@@ -48,6 +48,13 @@ export interface RunRequest {
   readonly traceId: string;
   /** Whether the response cache may answer model turns. Default true. */
   readonly useCache?: boolean;
+  /**
+   * Whether model text is yielded as `textDelta` events while it arrives.
+   * Default true. A consumer that only folds the events (`Execute`) says
+   * false: the summary never depends on deltas, and a long answer then costs
+   * no event per chunk.
+   */
+  readonly streamText?: boolean;
   /** The RPC's trace context; the run's spans are its children. Default the active context. */
   readonly traceContext?: Context;
   /** Logger carrying the caller's identity and the trace id; the run adds its run id. Default none. */
@@ -110,6 +117,8 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     // False while the loop runs; still false in `finally` only when the
     // consumer stopped reading (the caller went away) at a yield.
     let settled = false;
+    // True when the loop ran to its end: every model call and tool call of the run was awaited.
+    let completed = false;
     try {
       yield emit({
         case: "runStarted",
@@ -130,6 +139,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           tools: tools.definitions(),
           signal: budget.signal,
           useCache: request.useCache,
+          streamText: request.streamText,
           traceContext: runContext,
           log,
         })) {
@@ -195,6 +205,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
         }
       }
       settled = true;
+      completed = true;
     } catch (err) {
       settled = true;
       // The run's own time limit ends the run with what it has; the caller's
@@ -207,7 +218,11 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       }
       stopReason = StopReason.TIME_LIMIT;
     } finally {
-      budget.dispose();
+      if (completed) {
+        budget.release();
+      } else {
+        budget.dispose();
+      }
       if (!settled) {
         span.setAttribute("error.type", "canceled");
         span.setStatus({ code: SpanStatusCode.ERROR, message: "the caller stopped reading" });
@@ -246,7 +261,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       },
       runContext,
     );
-    const toolLog = log?.child({ span_id: span.spanContext().spanId });
+    const spanId = span.spanContext().spanId;
     try {
       // Inside the span's context, so a tool's own calls continue the trace.
       const outcome = await context.with(trace.setSpan(runContext, span), () => toolRunner.run(call, signal));
@@ -256,7 +271,10 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
       }
       options.onToolCall?.({ tool: call.name, outcome: result, durationS: outcome.durationMs / 1000 });
-      toolLog?.info({ tool: call.name, call_id: call.id, outcome: result, duration_ms: Math.round(outcome.durationMs) }, "tool call");
+      log?.info(
+        { span_id: spanId, tool: call.name, call_id: call.id, outcome: result, duration_ms: Math.round(outcome.durationMs) },
+        "tool call",
+      );
       return outcome;
     } catch (err) {
       span.setAttribute("error.type", "canceled");

@@ -25,6 +25,12 @@ export interface RunBudget {
   readonly signal: AbortSignal;
   /** Releases the timer and the listener, and aborts anything of the run still in flight. */
   dispose(): void;
+  /**
+   * Releases the timer and the listener of a run that ended normally, when
+   * nothing of it is in flight by construction: there is nothing to abort,
+   * and an abort reason is an error built (stack and all) for nobody.
+   */
+  release(): void;
 }
 
 /**
@@ -41,11 +47,15 @@ export function createRunBudget(parent: AbortSignal, limitMs: number): RunBudget
     parent.addEventListener("abort", onAbort, { once: true });
   }
   const timer = setTimeout(() => controller.abort(new RunTimeLimitError(limitMs)), limitMs);
+  const release = () => {
+    clearTimeout(timer);
+    parent.removeEventListener("abort", onAbort);
+  };
   return {
     signal: controller.signal,
+    release,
     dispose() {
-      clearTimeout(timer);
-      parent.removeEventListener("abort", onAbort);
+      release();
       // Whatever of the run is still in flight (the consumer stopped reading
       // before the caller's signal fired) stops now.
       if (!controller.signal.aborted) {

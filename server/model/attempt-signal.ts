@@ -28,26 +28,37 @@ export function createAttemptSignal(parent: AbortSignal, timeoutMs: number, now:
   } else {
     parent.addEventListener("abort", onAbort, { once: true });
   }
-  let remainingMs = timeoutMs;
-  let startedAt = now();
-  let timer: NodeJS.Timeout | undefined;
-  const start = () => {
-    startedAt = now();
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new AttemptTimeoutError(timeoutMs));
-    }, remainingMs);
-  };
-  start();
+  // The clock is a deadline, moved later by each pause. The timer is not
+  // re-armed per pause: a caller that is often briefly behind pauses once per
+  // chunk, so the timer checks the deadline when it fires instead.
+  let deadline = now() + timeoutMs;
+  let pausedAt = 0;
   let pauses = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (delayMs: number) => {
+    timer = setTimeout(onTimer, delayMs);
+  };
+  const onTimer = () => {
+    timer = undefined;
+    if (disposed || controller.signal.aborted || pauses > 0) {
+      // Paused: the resume re-arms for what is left.
+      return;
+    }
+    const leftMs = deadline - now();
+    if (leftMs > 0) {
+      arm(leftMs);
+      return;
+    }
+    timedOut = true;
+    controller.abort(new AttemptTimeoutError(timeoutMs));
+  };
+  arm(timeoutMs);
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
     pauseClock() {
-      if (pauses++ === 0 && timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
-        remainingMs = Math.max(0, remainingMs - (now() - startedAt));
+      if (pauses++ === 0) {
+        pausedAt = now();
       }
       let resumed = false;
       return () => {
@@ -55,8 +66,11 @@ export function createAttemptSignal(parent: AbortSignal, timeoutMs: number, now:
           return;
         }
         resumed = true;
-        if (--pauses === 0 && !disposed && !controller.signal.aborted) {
-          start();
+        if (--pauses === 0) {
+          deadline += now() - pausedAt;
+          if (timer === undefined && !disposed && !controller.signal.aborted) {
+            arm(Math.max(0, deadline - now()));
+          }
         }
       };
     },

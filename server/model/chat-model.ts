@@ -1,5 +1,6 @@
 import { ChatOpenAI } from "@langchain/openai";
 import type { MessageContent } from "@langchain/core/messages";
+import { createSseEventChunkingFetch } from "./sse-event-chunks.js";
 
 /** How to reach one model over the OpenAI Chat Completions protocol. */
 export interface ChatModelOptions {
@@ -32,13 +33,19 @@ class OfflineChatOpenAI extends ChatOpenAI {
 
 /**
  * Creates the LangChain chat model for one configured model. Its own retries
- * are off: the model gateway's policy is the only one that decides.
+ * are off: the model gateway's policy is the only one that decides. Streamed
+ * answers reach the OpenAI SDK one event per read, which keeps its SSE parsing
+ * linear (see {@link createSseEventChunkingFetch}).
  */
 export function createChatModel(options: ChatModelOptions): ChatOpenAI {
   return new OfflineChatOpenAI({
     model: options.model,
     apiKey: options.apiKey,
-    configuration: { baseURL: options.baseUrl, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) },
+    configuration: {
+      baseURL: options.baseUrl,
+      // The global fetch looked up per call, so that a stub installed later is the one used.
+      fetch: createSseEventChunkingFetch(options.fetch ?? ((input, init) => fetch(input, init))),
+    },
     temperature: options.temperature ?? 0,
     streaming: true,
     streamUsage: true,

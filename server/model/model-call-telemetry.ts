@@ -123,7 +123,9 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
   if (telemetry.contentRedactor !== undefined && span.isRecording()) {
     span.setAttribute("gen_ai.input.messages", inputMessagesOf(scope.messages, telemetry.contentRedactor));
   }
-  const log = scope.log?.child({ span_id: span.spanContext().spanId });
+  // A field of each line, not a child logger: a child costs more than the one or two lines it would write.
+  const log = scope.log;
+  const spanId = span.spanContext().spanId;
   const base = (outcome: ModelCallOutcome) => ({
     model: scope.model,
     outcome,
@@ -145,6 +147,7 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
       telemetry.onCall?.(record);
       log?.info(
         {
+          span_id: spanId,
           model: scope.model,
           attempt: scope.attempt,
           outcome: "ok",
@@ -168,6 +171,7 @@ export function startAttempt(telemetry: ModelCallTelemetry, scope: ModelCallScop
       telemetry.onCall?.(record);
       log?.warn(
         {
+          span_id: spanId,
           model: scope.model,
           attempt: scope.attempt,
           outcome: "error",
@@ -192,9 +196,10 @@ export function recordCacheHit(telemetry: ModelCallTelemetry, scope: ModelCallSc
   span.end();
   const durationS = ((telemetry.now ?? Date.now)() - startedAt) / 1000;
   telemetry.onCall?.({ model: scope.model, outcome: "cache_hit", durationS, inputTokens: 0, outputTokens: 0, costUsd: 0 });
-  scope.log
-    ?.child({ span_id: span.spanContext().spanId })
-    .info({ model: scope.model, outcome: "cache_hit", latency_ms: Math.round(durationS * 1000) }, "model call");
+  scope.log?.info(
+    { span_id: span.spanContext().spanId, model: scope.model, outcome: "cache_hit", latency_ms: Math.round(durationS * 1000) },
+    "model call",
+  );
 }
 
 /** A model skipped because its breaker is open: no call, but visible in the trace. */
@@ -207,7 +212,5 @@ export function recordCircuitOpen(telemetry: ModelCallTelemetry, scope: ModelCal
   span.setStatus({ code: SpanStatusCode.ERROR, message: "circuit open: the model was skipped without a call" });
   span.end();
   telemetry.onCall?.({ model: scope.model, outcome: "circuit_open", errorType: "circuit_open", durationS: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
-  scope.log
-    ?.child({ span_id: span.spanContext().spanId })
-    .warn({ model: scope.model, outcome: "circuit_open" }, "model call");
+  scope.log?.warn({ span_id: span.spanContext().spanId, model: scope.model, outcome: "circuit_open" }, "model call");
 }

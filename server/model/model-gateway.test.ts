@@ -90,6 +90,22 @@ describe("model gateway", () => {
     });
   });
 
+  it("yields no deltas when text is not streamed, still completing the turn with all of it", async () => {
+    const gateway = createModelGateway({ models: [fakeModel("sim-small", answering("hello there"))], prices: createPriceTable() });
+    const events = await collect(gateway.streamTurn({ ...request(), streamText: false }));
+    expect(events.map((e) => e.type)).toEqual(["completed"]);
+    expect(events[0]?.type === "completed" && events[0].turn.text).toBe("hello there ");
+  });
+
+  it("still marks a restart mid-stream when text is not streamed", async () => {
+    const gateway = createModelGateway({
+      models: [fakeModel("a", cutAfter("partial")), fakeModel("b", answering("complete answer"))],
+      prices: createPriceTable(),
+    });
+    const events = await collect(gateway.streamTurn({ ...request(), streamText: false }));
+    expect(events.map((e) => e.type)).toEqual(["restart", "completed"]);
+  });
+
   it("falls back to the next model when the primary fails before streaming", async () => {
     const primary = fakeModel("a", failing(503));
     const fallback = fakeModel("b", answering("ok"));

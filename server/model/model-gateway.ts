@@ -102,6 +102,12 @@ export interface ModelTurnRequest {
   readonly signal: AbortSignal;
   /** Whether the response cache may answer. Default true. */
   readonly useCache?: boolean | undefined;
+  /**
+   * Whether text is yielded as `delta` events while it arrives. Default true.
+   * False when only the completed turn matters (it holds the whole text): no
+   * event per chunk, and restarts are still reported.
+   */
+  readonly streamText?: boolean | undefined;
   /** The run's trace context: model call spans are its children. Default the active context. */
   readonly traceContext?: Context | undefined;
   /** The run's logger; each model call logs a line. Default none. */
@@ -173,6 +179,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
 
   async function* streamTurn(request: ModelTurnRequest): AsyncGenerator<ModelTurnEvent, void, undefined> {
     const failures: ModelFailure[] = [];
+    const streamText = request.streamText !== false;
     for (const [position, model] of models.entries()) {
       const started = clock();
       const startedAt = now();
@@ -219,6 +226,9 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
                 }
                 observed.firstToken();
                 streamedText = true;
+                if (!streamText) {
+                  continue;
+                }
                 if (!deltas.push(text)) {
                   // The caller is behind: stop reading the model until it catches up.
                   // That wait is the caller's, not the model's, so it is off the attempt's clock.
@@ -273,7 +283,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         if (cached) {
           recordCacheHit(telemetry, scope(0), turn, startedAt);
           // A turn from the cache, or from an identical request's call, arrives whole.
-          if (turn.text !== "") {
+          if (streamText && turn.text !== "") {
             yield { type: "delta", text: turn.text };
           }
         }

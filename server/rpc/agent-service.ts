@@ -61,7 +61,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
   const now = options.now ?? Date.now;
   const startedAt = now();
 
-  async function* runEvents(fields: RunFields, ctx: HandlerContext): AsyncGenerator<StreamResponse> {
+  async function* runEvents(fields: RunFields, ctx: HandlerContext, streamText: boolean): AsyncGenerator<StreamResponse> {
     const span = ctx.values.get(serverSpanKey);
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
@@ -70,7 +70,10 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     // this handler's lines carry the RPC span's. pino repeats a key a child
     // sets again, so each line must get `span_id` from exactly one place.
     const runLog = logger.child({ trace_id: traceId, principal: "anonymous" });
-    let log = runLog.child({ span_id: span?.spanContext().spanId });
+    // Fields of this handler's few lines rather than two more child loggers,
+    // which cost more to build than the lines they would write.
+    const spanId = span?.spanContext().spanId;
+    const ids = () => ({ span_id: spanId, run_id: runId });
     let release: (() => void) | undefined;
     const started = now();
     let stopReason: RunStopReason = "error";
@@ -82,6 +85,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         input: fields.input,
         traceId,
         useCache: !fields.bypassCache,
+        streamText,
         traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
         log: runLog,
         ...resolved,
@@ -90,16 +94,21 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
         const e = event.event;
         if (e.case === "runStarted") {
           runId = e.value.runId;
-          log = log.child({ run_id: runId });
-          log.info(
-            { model: e.value.model, max_iterations: resolved.maxIterations, max_execution_time_ms: resolved.maxExecutionTimeMs },
+          runLog.info(
+            {
+              ...ids(),
+              model: e.value.model,
+              max_iterations: resolved.maxIterations,
+              max_execution_time_ms: resolved.maxExecutionTimeMs,
+            },
             "run started",
           );
         } else if (e.case === "runCompleted" && e.value.result !== undefined) {
           const result = e.value.result;
           stopReason = StopReason[result.stopReason].toLowerCase() as RunStopReason;
-          log.info(
+          runLog.info(
             {
+              ...ids(),
               stop_reason: StopReason[result.stopReason],
               iterations: result.iterations,
               model: result.model,
@@ -117,9 +126,9 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
       stopReason = ctx.signal.aborted ? "canceled" : "error";
       const { error, internal } = toConnectError(err, { runId, traceId });
       if (internal) {
-        log.error({ err }, "run failed with an internal error");
+        runLog.error({ ...ids(), err }, "run failed with an internal error");
       } else {
-        log.warn({ code: Code[error.code], reason: error.rawMessage }, "run failed");
+        runLog.warn({ ...ids(), code: Code[error.code], reason: error.rawMessage }, "run failed");
       }
       throw error;
     } finally {
@@ -132,7 +141,8 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
 
   return {
     async execute(req, ctx): Promise<ExecuteResponse> {
-      for await (const event of runEvents(req, ctx)) {
+      // The same run as Stream's; only the text deltas, which the summary never uses, are not produced.
+      for await (const event of runEvents(req, ctx, false)) {
         if (event.event.case === "runCompleted" && event.event.value.result !== undefined) {
           return event.event.value.result;
         }
@@ -142,7 +152,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     },
 
     stream(req, ctx) {
-      return runEvents(req, ctx);
+      return runEvents(req, ctx, true);
     },
 
     health() {

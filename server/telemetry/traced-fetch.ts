@@ -12,23 +12,22 @@ export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promi
 export function createTracedFetch(tracer: Tracer, propagator: TextMapPropagator, inner: Fetch = fetch): Fetch {
   return async (input, init) => {
     const request = input instanceof Request ? input : undefined;
-    const url = new URL(request?.url ?? String(input));
     const method = (init?.method ?? request?.method ?? "GET").toUpperCase();
     const parent = context.active();
-    const span = tracer.startSpan(
-      method,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          "http.request.method": method,
-          // No query string: it may carry credentials on some providers.
-          "url.full": `${url.origin}${url.pathname}`,
-          "server.address": url.hostname,
-          "server.port": Number(url.port || (url.protocol === "https:" ? 443 : 80)),
-        },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(method, { kind: SpanKind.CLIENT }, parent);
+    // An unsampled span records nothing: it only carries the trace ids on to
+    // the provider, so it needs no attributes and no watch over the body.
+    const recording = span.isRecording();
+    if (recording) {
+      const url = new URL(request?.url ?? String(input));
+      span.setAttributes({
+        "http.request.method": method,
+        // No query string: it may carry credentials on some providers.
+        "url.full": `${url.origin}${url.pathname}`,
+        "server.address": url.hostname,
+        "server.port": Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+      });
+    }
     const headers = new Headers(init?.headers ?? request?.headers);
     propagator.inject(trace.setSpan(parent, span), headers, { set: (carrier, key, value) => carrier.set(key, value) });
     let response: Response;
@@ -45,7 +44,7 @@ export function createTracedFetch(tracer: Tracer, propagator: TextMapPropagator,
       span.setAttribute("error.type", String(response.status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
-    if (response.body === null) {
+    if (response.body === null || !recording) {
       span.end();
       return response;
     }

@@ -1,0 +1,71 @@
+import { createServer, connect } from "node:net";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { startProcess, type StartedProcess } from "./start-process.js";
+
+/**
+ * The tree whose `server/main.ts` is benchmarked: `BENCH_SERVICE_ROOT`, such as a copy of an
+ * older commit, or this project. The simulator, the echo ceiling and the load generator always
+ * come from this project, so two trees are measured against the same baselines.
+ */
+export const serviceRoot: string | undefined =
+  process.env["BENCH_SERVICE_ROOT"] === undefined || process.env["BENCH_SERVICE_ROOT"] === ""
+    ? undefined
+    : resolve(process.env["BENCH_SERVICE_ROOT"]);
+
+/** The service's environment for a benchmark: quiet logs, no metrics endpoint (and `AGENT_MODELS=sim-small` unless a models file is given). */
+export const quietServiceEnv: Readonly<Record<string, string>> = Object.freeze({
+  LOG_LEVEL: "warn",
+  METRICS_PORT: "off",
+});
+
+/** Starts the standalone simulator with `env` (see `server/simulator/simulator-env.ts`), probed. */
+export function startSimulator(env: Record<string, string> = {}): Promise<StartedProcess> {
+  return startProcess(["server/simulator/main.ts"], { SIMULATOR_PORT: "0", ...env }, /(http:\/\/\S+\/v1)/, { probe: true });
+}
+
+/**
+ * Starts the service (`server/main.ts` of {@link serviceRoot}) on a free port with
+ * {@link quietServiceEnv} and `env`, probed, and resolves once it accepts connections.
+ * `BENCH_CPU_PROF=<dir>` writes a V8 CPU profile of it there when it stops.
+ */
+export async function startService(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<StartedProcess> {
+  const port = await freePort();
+  const profileDir = process.env["BENCH_CPU_PROF"];
+  const profileArgs = profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`];
+  return startProcess(
+    ["server/main.ts"],
+    { ...quietServiceEnv, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
+    { url: `http://127.0.0.1:${port}`, poll: () => accepts(port) },
+    { root: serviceRoot, probe: true, nodeArgs: [...profileArgs, ...nodeArgs] },
+  );
+}
+
+/** Starts the echo ceiling (`bench/support/echo-server.ts`), probed. */
+export function startEcho(): Promise<StartedProcess> {
+  return startProcess(["bench/support/echo-server.ts"], {}, /^echo listening on (\S+)/, { probe: true });
+}
+
+/** Stops every process given, in parallel. */
+export async function stopAll(...processes: readonly (StartedProcess | undefined)[]): Promise<void> {
+  await Promise.all(processes.map((started) => started?.stop()));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
+}
