@@ -45,6 +45,7 @@ describe("loadConfig", () => {
       maxRequestBytes: 256 * 1024,
       maxJsonDepth: 32,
       maxHeaderBytes: 16_384,
+      compressMinBytes: 65_536,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -112,6 +112,8 @@ export interface Config {
     readonly maxJsonDepth: number;
     /** Largest HTTP/1.1 request head (request line and headers); larger ones get 431. `HTTP_MAX_HEADER_BYTES`, default 16,384. */
     readonly maxHeaderBytes: number;
+    /** Smallest response message compressed for a client that accepts gzip or brotli. `HTTP_COMPRESS_MIN_BYTES`, default 65,536. */
+    readonly compressMinBytes: number;
   };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -261,6 +263,7 @@ const environmentSchema = z.object({
   HTTP_MAX_REQUEST_BYTES: integer(1_024, 64 * 1024 ** 2).optional(),
   HTTP_MAX_JSON_DEPTH: integer(4, 10_000).default(32),
   HTTP_MAX_HEADER_BYTES: integer(1_024, 1024 ** 2).default(16_384),
+  HTTP_COMPRESS_MIN_BYTES: integer(0, 1024 ** 3).default(64 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
     z
@@ -436,6 +439,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxRequestBytes,
       maxJsonDepth: e.HTTP_MAX_JSON_DEPTH,
       maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
+      compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),

@@ -22,5 +22,6 @@ export function resolveHttpLimits(limits: Partial<HttpLimits> = {}): HttpLimits 
     idleTimeoutMs: limits.idleTimeoutMs ?? defaults.idleTimeoutMs,
     stalledReaderTimeoutMs: limits.stalledReaderTimeoutMs ?? defaults.stalledReaderTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes ?? defaults.maxHeaderBytes,
+    compressMinBytes: limits.compressMinBytes ?? defaults.compressMinBytes,
   });
 }
