@@ -277,7 +277,8 @@ describe("the service process", () => {
           }
         });
       });
-      const exited = once(child, "exit");
+      // 'close', not 'exit': the process may exit before its last lines have been read from the pipe.
+      const exited = once(child, "close");
       const url = await listening;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 

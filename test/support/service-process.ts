@@ -15,7 +15,7 @@ export interface ServiceProcess {
   stderr(): string;
   /** Resolves with the RPC URL once the service says it listens; rejects if it exits first. */
   readonly listening: Promise<string>;
-  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  /** Resolves with the exit code (or the signal's name) once the process has exited and its output has been read. */
   readonly exited: Promise<number | string>;
   /** Resolves with the first log line `predicate` accepts. */
   waitForLog(predicate: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
@@ -46,7 +46,8 @@ export function startServiceProcess(command: string, args: readonly string[], en
       }
     }
   });
-  const exited = once(child, "exit").then(([code, signal]) => (code as number | null) ?? (signal as string));
+  // 'close', not 'exit': the process may exit before its last lines have been read from the pipes.
+  const exited = once(child, "close").then(([code, signal]) => (code as number | null) ?? (signal as string));
   const waitForLog = (predicate: (line: Record<string, unknown>) => boolean) => {
     const seen = logs.find(predicate);
     return seen !== undefined
