@@ -154,6 +154,8 @@ export async function startAgentService(
               baseUrl,
               apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
               temperature: model.temperature,
+              tracer: telemetry.tracer,
+              propagator: telemetry.propagator,
               fetch: tracedFetch,
             }),
           ),

@@ -292,7 +292,7 @@ describe("a primary that resets its streams", () => {
     expect(problems(outcomes)).toEqual([]);
     for (const { plan, events } of outcomes.filter((o) => o.plan.rpc !== "execute")) {
       expect(restartMarkers(events), `caller ${plan.index}`).toEqual([
-        expect.objectContaining({ failedModel: "sim-small", nextModel: "sim-large", reason: "connection closed by the provider mid-stream" }),
+        expect.objectContaining({ failedModel: "sim-small", nextModel: "sim-large", reason: "connection reset mid-stream" }),
       ]);
       const kinds = events.map((e) => e.event.case);
       if (plan.rpc === "stream-live") {
@@ -312,12 +312,12 @@ describe("a primary that resets its streams", () => {
       circuitState: CircuitState.CLOSED,
       recentCalls: callers,
       recentErrorRate: 1,
-      lastError: "connection closed by the provider",
+      lastError: "connection reset",
     });
     expect(await grpcServing(chaos)).toEqual([Serving.SERVING, Serving.SERVING]);
     const metrics = await scrape(chaos.service.metricsUrl);
     const small = { gen_ai_request_model: "sim-small", agent_outcome: "error" };
-    expect(metrics.labelValues(modelCallCount, "error_type", small)).toEqual(["UND_ERR_SOCKET"]);
+    expect(metrics.labelValues(modelCallCount, "error_type", small)).toEqual(["ECONNRESET"]);
     expect(metrics.sum(modelCallCount, small)).toBe(callers);
     expect(metrics.labelValues("rpc_server_requests_total", "rpc_status_code")).toEqual(["ok"]);
 
@@ -340,7 +340,7 @@ describe("a primary that resets its streams", () => {
 
     expect(res).toMatchObject({ output: task.output, model: "sim-small", fallbackUsed: false });
     expect(firstModelCall(res)).toMatchObject({ model: "sim-small", attempt: 2 });
-    expect(retryReasons(chaos, "sim-small")).toEqual(["connection closed by the provider"]);
+    expect(retryReasons(chaos, "sim-small")).toEqual(["connection reset"]);
   });
 
   it("answers UNAVAILABLE, never INTERNAL, when every model resets before any text", async () => {
@@ -351,7 +351,7 @@ describe("a primary that resets its streams", () => {
 
     expect(verdicts(outcomes)).toEqual({ [unavailable]: 8 });
     const metrics = await scrape(chaos.service.metricsUrl);
-    expect(metrics.labelValues(modelCallCount, "error_type", { agent_outcome: "error" })).toEqual(["UND_ERR_SOCKET"]);
+    expect(metrics.labelValues(modelCallCount, "error_type", { agent_outcome: "error" })).toEqual(["ECONNRESET"]);
     expect(metrics.labelValues("rpc_server_requests_total", "rpc_status_code")).toEqual(["unavailable"]);
   });
 });

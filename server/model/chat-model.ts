@@ -1,6 +1,8 @@
-import { ChatOpenAI } from "@langchain/openai";
+import { ChatOpenAI, ChatOpenAICompletions, type ChatOpenAIFields } from "@langchain/openai";
 import type { MessageContent } from "@langchain/core/messages";
-import { createSseEventChunkingFetch } from "./sse-event-chunks.js";
+import type { TextMapPropagator, Tracer } from "@opentelemetry/api";
+import type OpenAI from "openai";
+import { createChatCompletionsStream, type ChatCompletionsStream } from "./chat-completions-stream.js";
 
 /** How to reach one model over the OpenAI Chat Completions protocol. */
 export interface ChatModelOptions {
@@ -12,43 +14,96 @@ export interface ChatModelOptions {
   apiKey: string;
   /** Sampling temperature. Default 0, so the same request gives the same answer. */
   temperature?: number;
-  /** The `fetch` HTTP calls go through, such as a traced one. Default the global `fetch`. */
+  /** Each model HTTP call becomes a client span of this tracer. Default: no spans. */
+  tracer?: Tracer;
+  /** Carries the trace on to the provider in `traceparent`. Default: no header. */
+  propagator?: TextMapPropagator;
+  /** The `fetch` the OpenAI SDK uses for calls that do not stream. Default the global `fetch`. */
   fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 }
 
 /**
- * A ChatOpenAI that counts tokens offline.
- *
  * ChatOpenAI downloads tiktoken encodings from a CDN whenever it must count
  * tokens itself. We take usage from the provider (`stream_options.include_usage`),
  * and a service must never reach the internet on its own, so the fallback
  * counter is a local estimate (about four characters a token).
  */
+function estimateTokens(content: MessageContent): number {
+  const text = typeof content === "string" ? content : JSON.stringify(content);
+  return Math.ceil(text.length / 4);
+}
+
 class OfflineChatOpenAI extends ChatOpenAI {
   override async getNumTokens(content: MessageContent): Promise<number> {
-    const text = typeof content === "string" ? content : JSON.stringify(content);
-    return Math.ceil(text.length / 4);
+    return estimateTokens(content);
+  }
+}
+
+/**
+ * The Chat Completions half of ChatOpenAI, with streamed calls sent by
+ * {@link createChatCompletionsStream} instead of the OpenAI SDK's fetch-based
+ * client. Everything around the call is LangChain's: the request it builds
+ * from the messages, tools and call options, and the conversion of each chunk
+ * into an `AIMessageChunk` with tool-call chunks and usage. Calls that do not
+ * stream still go through the SDK.
+ */
+class StreamingChatCompletions extends ChatOpenAICompletions {
+  readonly #stream: ChatCompletionsStream;
+
+  constructor(fields: ChatOpenAIFields, stream: ChatCompletionsStream) {
+    super(fields);
+    this.#stream = stream;
+  }
+
+  override async getNumTokens(content: MessageContent): Promise<number> {
+    return estimateTokens(content);
+  }
+
+  override completionWithRetry(
+    request: OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+    requestOptions?: OpenAI.RequestOptions,
+  ): Promise<AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>>;
+  override completionWithRetry(
+    request: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+    requestOptions?: OpenAI.RequestOptions,
+  ): Promise<OpenAI.Chat.Completions.ChatCompletion>;
+  override async completionWithRetry(
+    request: OpenAI.Chat.ChatCompletionCreateParams,
+    requestOptions?: OpenAI.RequestOptions,
+  ): Promise<AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk> | OpenAI.Chat.Completions.ChatCompletion> {
+    if (request.stream === true) {
+      return this.#stream(request, requestOptions?.signal ?? undefined);
+    }
+    return super.completionWithRetry(request as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, requestOptions);
   }
 }
 
 /**
  * Creates the LangChain chat model for one configured model. Its own retries
  * are off: the model gateway's policy is the only one that decides. Streamed
- * answers reach the OpenAI SDK one event per read, which keeps its SSE parsing
- * linear (see {@link createSseEventChunkingFetch}).
+ * answers, the only kind the service asks for, go over a keep-alive
+ * `node:http` agent with a synchronous SSE parser (see
+ * {@link createChatCompletionsStream}).
  */
 export function createChatModel(options: ChatModelOptions): ChatOpenAI {
-  return new OfflineChatOpenAI({
+  const fields: ChatOpenAIFields = {
     model: options.model,
     apiKey: options.apiKey,
     configuration: {
       baseURL: options.baseUrl,
       // The global fetch looked up per call, so that a stub installed later is the one used.
-      fetch: createSseEventChunkingFetch(options.fetch ?? ((input, init) => fetch(input, init))),
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     },
     temperature: options.temperature ?? 0,
     streaming: true,
     streamUsage: true,
     maxRetries: 0,
+  };
+  const stream = createChatCompletionsStream({
+    baseUrl: options.baseUrl,
+    apiKey: options.apiKey,
+    ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
+    ...(options.propagator === undefined ? {} : { propagator: options.propagator }),
   });
+  return new OfflineChatOpenAI({ ...fields, completions: new StreamingChatCompletions(fields, stream) });
 }

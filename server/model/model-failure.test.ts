@@ -1,5 +1,6 @@
 import { BrokenCircuitError, TaskCancelledError } from "cockatiel";
 import { createServer, type Server, type Socket } from "node:net";
+import { APIConnectionError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSimulator, type FaultRule, type Simulator } from "../simulator/index.js";
 import { AttemptTimeoutError } from "./attempt-signal.js";
@@ -49,7 +50,7 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-describe("classifyModelFailure, on what the real OpenAI SDK and fetch throw", () => {
+describe("classifyModelFailure, on what the real chat model and its HTTP client throw", () => {
   // Regression: the OpenAI SDK's connection error is named plain "Error", so
   // a refused connection was classified as a rejected request, never retried.
   it("a refused connection is a retryable connection fault", async () => {
@@ -66,10 +67,11 @@ describe("classifyModelFailure, on what the real OpenAI SDK and fetch throw", ()
   it("a connection closed before the response is a retryable connection fault", async () => {
     const { url, server } = await listen((socket) => socket.once("data", () => socket.end()));
     servers.push(server);
-    expect(classifyModelFailure(await failureOf(url))).toMatchObject({ ...fault, kind: "connection", errorType: "UND_ERR_SOCKET" });
+    // Node reports a socket closed before any response as a reset ("socket hang up").
+    expect(classifyModelFailure(await failureOf(url))).toMatchObject({ ...fault, kind: "connection", errorType: "ECONNRESET" });
   });
 
-  it("a reset mid-body (a bare TypeError from fetch) is a connection fault", async () => {
+  it("a reset mid-body is a connection fault, the SDK's connection error around Node's", async () => {
     const { url, server } = await listen((socket) =>
       socket.once("data", () => {
         socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n");
@@ -79,13 +81,12 @@ describe("classifyModelFailure, on what the real OpenAI SDK and fetch throw", ()
     );
     servers.push(server);
     const err = await failureOf(url);
-    expect(err).toBeInstanceOf(TypeError);
-    // Which of the two undici reports depends on whether the reset overtook the body: both are resets.
-    expect(classifyModelFailure(err)).toMatchObject({ ...fault, kind: "connection", errorType: expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/) });
+    expect(err).toBeInstanceOf(APIConnectionError);
+    expect(classifyModelFailure(err)).toMatchObject({ ...fault, kind: "connection", errorType: "ECONNRESET" });
   });
 
   describe.each<{ rule: FaultRule; expected: Partial<ModelFailureClass> }>([
-    { rule: { kind: "cut-stream" }, expected: { ...fault, kind: "connection", errorType: "UND_ERR_SOCKET" } },
+    { rule: { kind: "cut-stream" }, expected: { ...fault, kind: "connection", errorType: "ECONNRESET" } },
     { rule: { kind: "malformed-json" }, expected: { ...fault, kind: "malformed-response", errorType: "malformed_response" } },
     { rule: { kind: "status", status: 503 }, expected: { ...fault, kind: "provider-error", errorType: "503", description: "HTTP 503" } },
     { rule: { kind: "status", status: 500 }, expected: { ...fault, kind: "provider-error", errorType: "500" } },
