@@ -50,4 +50,22 @@ describe("createAsyncQueue", () => {
     ).rejects.toThrow("provider failed");
     expect(seen).toEqual(["a"]);
   });
+
+  it("with coalesce, hands over what queued up while the consumer was away as one item, and single items as they are", async () => {
+    const queue = createAsyncQueue<string>({ capacity: 4, coalesce: (texts) => texts.join("") });
+    const items = queue[Symbol.asyncIterator]();
+    queue.push("a");
+    await expect(items.next()).resolves.toEqual({ done: false, value: "a" });
+    queue.push("b");
+    queue.push("c");
+    expect(queue.push("d")).toBe(true);
+    expect(queue.push("e")).toBe(false);
+    const drained = queue.drained();
+    await expect(items.next()).resolves.toEqual({ done: false, value: "bcde" });
+    await drained;
+    queue.push("f");
+    queue.close();
+    await expect(items.next()).resolves.toEqual({ done: false, value: "f" });
+    await expect(items.next()).resolves.toEqual({ done: true, value: undefined });
+  });
 });

@@ -25,6 +25,14 @@ export interface AsyncQueue<T> extends AsyncIterable<T> {
 export interface AsyncQueueOptions {
   /** Items held before `push` returns false. Default 16. */
   readonly capacity?: number;
+  /**
+   * Merges the items queued when the consumer asks for the next one into one
+   * item, in order. Default: none, items are handed over one by one. With
+   * it, a consumer that falls behind catches up in one step instead of one per
+   * item, so the cost per item falls exactly when there is no time to spare;
+   * a consumer that keeps up sees every item as it came, with no added wait.
+   */
+  readonly coalesce?: (items: readonly T[]) => T;
 }
 
 /**
@@ -36,6 +44,7 @@ export interface AsyncQueueOptions {
  */
 export function createAsyncQueue<T>(options: AsyncQueueOptions = {}): AsyncQueue<T> {
   const capacity = Math.max(1, options.capacity ?? 16);
+  const { coalesce } = options;
   const items: T[] = [];
   // Read position in `items`: shifting an array per item is linear in its length.
   let head = 0;
@@ -66,6 +75,13 @@ export function createAsyncQueue<T>(options: AsyncQueueOptions = {}): AsyncQueue
       for (;;) {
         if (consumerLeft) {
           return { done: true, value: undefined };
+        }
+        if (size() > 1 && coalesce !== undefined) {
+          const merged = coalesce(head === 0 ? items : items.slice(head));
+          items.length = 0;
+          head = 0;
+          notifyProducer();
+          return { done: false, value: merged };
         }
         if (size() > 0) {
           const item = items[head] as T;

@@ -154,6 +154,7 @@ export interface ModelGateway {
  * caller should hold the model back, not grow a buffer here.
  */
 const deltaBufferSize = 16;
+const joinTexts = (texts: readonly string[]): string => texts.join("");
 
 /** Creates the model gateway over a fallback chain of models. */
 export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
@@ -185,7 +186,9 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       const startedAt = now();
       // Bounded, so a caller that reads slowly slows the read of the model's
       // answer (and its HTTP body, and TCP) instead of piling deltas up here.
-      const deltas = createAsyncQueue<string>({ capacity: deltaBufferSize });
+      // Deltas that queued up while the caller was busy go out as one: under
+      // load, a stream's cost follows its reads, not the model's chunks.
+      const deltas = createAsyncQueue<string>({ capacity: deltaBufferSize, coalesce: joinTexts });
       // Aborted when this turn ends early (the consumer stopped reading):
       // nobody wants the call any more, unless a coalesced request shares it.
       const turnAbort = new AbortController();
