@@ -15,6 +15,12 @@ import {
   type HealthResponse,
   type StreamResponse,
 } from "../gen/agent/v1/agent_service_pb.js";
+import {
+  RunService,
+  type GetRunResponse,
+  type ListRunsRequest,
+  type ListRunsResponse,
+} from "../gen/agent/v1/run_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
 import { restartSafeText } from "./restart-safe-text.js";
 import { createClientTraceInterceptor } from "./trace-interceptor.js";
@@ -79,6 +85,17 @@ export interface StreamOptions extends RunOptions {
 /** Options of a health call. */
 export type HealthOptions = Pick<RunOptions, "timeoutMs" | "signal" | "headers">;
 
+/** Options of {@link AgentClient.getRun}. */
+export interface GetRunOptions extends HealthOptions {
+  /** Also return the run's events (up to 1,000 per call). Default false. */
+  readonly includeEvents?: boolean;
+  /** Only events after this seq: for the next page of a long run's events. Default 0. */
+  readonly eventsAfterSeq?: number;
+}
+
+/** Filters and paging of {@link AgentClient.listRuns}; every filter optional. */
+export type ListRunsOptions = HealthOptions & Partial<Pick<ListRunsRequest, "principal" | "status" | "startedAfter" | "startedBefore" | "pageSize" | "pageToken">>;
+
 /** A typed client of the agent service. Errors are {@link AgentServiceError}s. */
 export interface AgentClient {
   /** Runs the agent and returns the summary of the run. */
@@ -87,6 +104,10 @@ export interface AgentClient {
   stream(input: string, options?: StreamOptions): AsyncIterable<StreamResponse>;
   /** The service's health and its models. */
   health(options?: HealthOptions): Promise<HealthResponse>;
+  /** One recorded run, with its steps and, when asked, its events. NOT_FOUND when there is none. */
+  getRun(runId: string, options?: GetRunOptions): Promise<GetRunResponse>;
+  /** A page of recorded runs, newest first; pass `nextPageToken` back as `pageToken` for the next. */
+  listRuns(options?: ListRunsOptions): Promise<ListRunsResponse>;
   /** Closes the client's HTTP/2 connection, if it opened one. */
   close(): void;
 }
@@ -95,6 +116,7 @@ export interface AgentClient {
 export function createAgentClient(options: AgentClientOptions): AgentClient {
   const { transport, sessionManager } = resolveTransport(options);
   const client: Client<typeof AgentService> = createClient(AgentService, transport);
+  const runs: Client<typeof RunService> = createClient(RunService, transport);
   const callOptions = (run: RunOptions | undefined) => ({
     timeoutMs: run?.timeoutMs ?? options.timeoutMs,
     signal: run?.signal,
@@ -126,6 +148,24 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     async health(call) {
       try {
         return await client.health({}, callOptions(call));
+      } catch (err) {
+        throw toAgentServiceError(err);
+      }
+    },
+    async getRun(runId, call) {
+      try {
+        return await runs.getRun(
+          { runId, includeEvents: call?.includeEvents ?? false, eventsAfterSeq: call?.eventsAfterSeq ?? 0 },
+          callOptions(call),
+        );
+      } catch (err) {
+        throw toAgentServiceError(err);
+      }
+    },
+    async listRuns(call) {
+      try {
+        const { principal, status, startedAfter, startedBefore, pageSize, pageToken } = call ?? {};
+        return await runs.listRuns({ principal, status, startedAfter, startedBefore, pageSize, pageToken }, callOptions(call));
       } catch (err) {
         throw toAgentServiceError(err);
       }

@@ -4,7 +4,9 @@ export type {
   AgentClient,
   AgentClientOptions,
   AgentProtocol,
+  GetRunOptions,
   HeaderValues,
+  ListRunsOptions,
   HealthOptions,
   RunOptions,
   StreamOptions,
@@ -24,3 +26,4 @@ export {
 } from "../gen/agent/v1/agent_service_pb.js";
 export { StopReason, ToolCallStatus, type ModelCall, type Step, type ToolCall, type Usage } from "../gen/agent/v1/run_pb.js";
 export type { ErrorDetail, FieldViolation } from "../gen/agent/v1/errors_pb.js";
+export { RunStatus, type GetRunResponse, type ListRunsResponse, type Run, type RunEvent } from "../gen/agent/v1/run_service_pb.js";

@@ -115,6 +115,23 @@ export interface Config {
     /** Smallest response message compressed for a client that accepts gzip or brotli. `HTTP_COMPRESS_MIN_BYTES`, default 65,536. */
     readonly compressMinBytes: number;
   };
+  /** Where runs and their events are recorded (see README, "Durable runs"). */
+  readonly store: {
+    /** PostgreSQL connection URL; when unset, embedded PGlite under {@link dataDir}. `DATABASE_URL`. Never logged with its password. */
+    readonly databaseUrl: string | undefined;
+    /** PGlite's directory (`memory://` keeps nothing). `AGENT_DATA_DIR`, default `./.data`. */
+    readonly dataDir: string;
+    /** A dump of an initialised embedded store that a new one starts from instead of initdb (faster first start). `AGENT_DATA_TEMPLATE`, default none. */
+    readonly dataTemplate: string | undefined;
+    /** PostgreSQL connections per replica. `AGENT_DB_POOL_SIZE`, default 10. */
+    readonly poolSize: number;
+    /** Days a run and its events are kept after it ends; 0 keeps them forever. `AGENT_RUN_RETENTION_DAYS`, default 30. */
+    readonly retentionDays: number;
+    /** Run records held in memory while the database is slow or down, before new ones are dropped. `AGENT_RUN_RECORD_QUEUE`, default 100,000. */
+    readonly maxQueuedRecords: number;
+    /** Time a shutdown waits for the last records to be written. `AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS`, default 5,000. */
+    readonly flushTimeoutMs: number;
+  };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Faults the built-in simulator injects, as a JSON array (see README). `SIMULATOR_FAULTS`, default none. */
@@ -264,6 +281,22 @@ const environmentSchema = z.object({
   HTTP_MAX_JSON_DEPTH: integer(4, 10_000).default(32),
   HTTP_MAX_HEADER_BYTES: integer(1_024, 1024 ** 2).default(16_384),
   HTTP_COMPRESS_MIN_BYTES: integer(0, 1024 ** 3).default(64 * 1024),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL such as postgres://agent@127.0.0.1:5432/agent")
+      .refine(
+        (url) => URL.canParse(url) && new URL(url).hostname !== "",
+        "must be a valid URL with a host, such as postgres://agent@127.0.0.1:5432/agent",
+      )
+      .optional(),
+  ),
+  AGENT_DATA_DIR: z.string().trim().min(1, "must not be empty").default("./.data"),
+  AGENT_DATA_TEMPLATE: optionalText,
+  AGENT_DB_POOL_SIZE: integer(1, 1_000).default(10),
+  AGENT_RUN_RETENTION_DAYS: integer(0, 36_500).default(30),
+  AGENT_RUN_RECORD_QUEUE: integer(100, 10_000_000).default(100_000),
+  AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
     z
@@ -415,6 +448,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
           : Object.freeze({ host: e.METRICS_HOST ?? e.HOST, port: e.METRICS_PORT ?? 9464, path: e.METRICS_PATH }),
       recordContent: e.AGENT_TRACE_CONTENT,
       spanFile: e.AGENT_TRACE_FILE,
+    }),
+    store: Object.freeze({
+      databaseUrl: e.DATABASE_URL,
+      dataDir: e.AGENT_DATA_DIR,
+      dataTemplate: e.AGENT_DATA_TEMPLATE,
+      poolSize: e.AGENT_DB_POOL_SIZE,
+      retentionDays: e.AGENT_RUN_RETENTION_DAYS,
+      maxQueuedRecords: e.AGENT_RUN_RECORD_QUEUE,
+      flushTimeoutMs: e.AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS,
     }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
     maxConcurrentRuns: e.AGENT_MAX_CONCURRENT_RUNS,

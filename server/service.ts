@@ -1,9 +1,11 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AgentService } from "../gen/agent/v1/agent_service_pb.js";
+import { RunService } from "../gen/agent/v1/run_service_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { createAgentExecutor } from "./agent/agent-executor.js";
 import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool } from "./agent/tools/index.js";
@@ -22,6 +24,11 @@ import { createCacheObserver } from "./telemetry/cache-observer.js";
 import { createPriceTable } from "./model/pricing.js";
 import { defaultPrompt } from "./prompts/prompt-version.js";
 import { createAgentService } from "./rpc/agent-service.js";
+import { createRunService } from "./rpc/run-service.js";
+import { createRunLifecycle } from "./runs/run-lifecycle.js";
+import { createRunRecorder } from "./runs/run-recorder.js";
+import { startRunRetention } from "./runs/run-retention.js";
+import { openStore } from "./store/index.js";
 import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
 import { createHealthStatus } from "./rpc/health-status.js";
 import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
@@ -47,6 +54,12 @@ export interface AgentServiceRuntimeOptions {
    * pass `[...createBuiltinTools(), ...yourTools]`.
    */
   readonly tools?: readonly AgentTool[];
+  /**
+   * What a new embedded store starts from instead of PGlite's initdb
+   * (`createStoreTemplate()`), for processes that start many services, such
+   * as tests. Default none.
+   */
+  readonly pgliteTemplate?: Blob;
 }
 
 /** The running service. */
@@ -216,6 +229,37 @@ export async function startAgentService(
     const limiter = createRunLimiter({ maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns });
     metrics.observeQueued(() => limiter.queued());
 
+    const pgliteTemplate =
+      options.pgliteTemplate ?? (config.store.dataTemplate === undefined ? undefined : await readStoreTemplate(config.store.dataTemplate));
+    const store = await openStore({
+      databaseUrl: config.store.databaseUrl,
+      dataDir: config.store.dataDir,
+      poolSize: config.store.poolSize,
+      logger,
+      ...(pgliteTemplate === undefined ? {} : { pgliteTemplate }),
+    });
+    closers.push(() => store.close());
+    logger.info(
+      { store: store.kind, ...(store.kind === "pglite" ? { data_dir: config.store.dataDir } : {}) },
+      store.kind === "pglite" ? `runs are recorded in embedded PGlite under ${config.store.dataDir}` : "runs are recorded in PostgreSQL",
+    );
+    const recorder = createRunRecorder({
+      store,
+      logger,
+      maxQueued: config.store.maxQueuedRecords,
+      observer: {
+        onWrite: (write) => metrics.recordRunStoreWrite(write),
+        onDropped: (dropped) => metrics.recordRunRecordsDropped(dropped),
+      },
+    });
+    metrics.observeRunStoreQueue(() => recorder.queued());
+    // Closed before the store (closers run in reverse): every acknowledged record is written first.
+    closers.push(async () => {
+      await recorder.close(config.store.flushTimeoutMs);
+    });
+    const retention = startRunRetention({ store, logger, retentionDays: config.store.retentionDays });
+    closers.push(() => retention.stop());
+
     const limits = {
       maxInputChars: config.maxInputChars,
       maxIterations: config.maxIterations,
@@ -227,17 +271,14 @@ export async function startAgentService(
       router.service(
         AgentService,
         createAgentService({
-          executor,
-          limits,
-          logger,
+          lifecycle: createRunLifecycle({ executor, limits, limiter, metrics, logger, recorder }),
           health,
           models: () => gateway.status(),
           cache: () => cache?.state(),
           version,
-          limiter,
-          metrics,
         }),
       );
+      router.service(RunService, createRunService({ store, recorder, logger }));
       router.service(Health, createGrpcHealthService(health));
       // Last, so that it covers every method registered above.
       guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });
@@ -257,7 +298,7 @@ export async function startAgentService(
       readMaxBytes: config.http.maxRequestBytes,
       jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
       fallback: createUnknownRouteHandler(
-        Object.fromEntries([AgentService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
+        Object.fromEntries([AgentService, RunService, Health].map((s) => [s.typeName, s.methods.map((m) => m.name)])),
       ),
       logger,
     });
@@ -317,4 +358,13 @@ function packageVersion(): string {
     }
   }
   return "unknown";
+}
+
+/** The `AGENT_DATA_TEMPLATE` file, or a start-up error naming it. */
+async function readStoreTemplate(path: string): Promise<Blob> {
+  try {
+    return new Blob([await readFile(path)]);
+  } catch (err) {
+    throw new Error(`AGENT_DATA_TEMPLATE: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }

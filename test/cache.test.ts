@@ -6,6 +6,7 @@ import { startTcpProxy, type TcpProxy } from "../server/model/cache/testing/tcp-
 import { testRedisAddress, viaProxy } from "../server/model/cache/testing/test-redis.js";
 import { startAgentService, type RunningAgentService } from "../server/service.js";
 import { createSimulator, type Simulator } from "../server/simulator/index.js";
+import { storeTemplate } from "./support/test-service.js";
 
 const modelCalls = (res: ExecuteResponse) =>
   res.steps.flatMap((s) => (s.kind.case === "modelCall" ? [s.kind.value] : []));
@@ -13,13 +14,14 @@ const modelCalls = (res: ExecuteResponse) =>
 /** Replicas of the service, all pointed at one simulator, as behind a load balancer. */
 async function startReplica(simulator: Simulator, env: Record<string, string> = {}): Promise<RunningAgentService> {
   const config = loadConfig({
+    AGENT_DATA_DIR: "memory://",
     PORT: "0",
     METRICS_PORT: "0",
     OPENAI_BASE_URL: simulator.url,
     AGENT_MODELS: "sim-small,sim-large",
     ...env,
   });
-  return startAgentService(config, { logger: createLogger({ level: "silent" }) });
+  return startAgentService(config, { logger: createLogger({ level: "silent" }), pgliteTemplate: storeTemplate() });
 }
 
 let simulator: Simulator;

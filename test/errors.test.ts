@@ -8,6 +8,9 @@ import { AgentService } from "../gen/agent/v1/agent_service_pb.js";
 import { ErrorDetailSchema } from "../gen/agent/v1/errors_pb.js";
 import type { AgentExecutor } from "../server/agent/agent-executor.js";
 import { startHttpServer } from "../server/http-server.js";
+import { createRunLifecycle } from "../server/runs/run-lifecycle.js";
+import { createRunRecorder } from "../server/runs/run-recorder.js";
+import { openStore } from "../server/store/index.js";
 import { createAgentService } from "../server/rpc/agent-service.js";
 import { createHealthStatus } from "../server/rpc/health-status.js";
 import { createTraceInterceptor } from "../server/rpc/trace-interceptor.js";
@@ -15,7 +18,7 @@ import { createTracing } from "../server/telemetry/tracing.js";
 import { createRunLimiter } from "../server/rpc/run-limiter.js";
 import { createServiceMetrics } from "../server/telemetry/service-metrics.js";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { startTestService, type TestService } from "./support/test-service.js";
+import { startTestService, type TestService, storeTemplate } from "./support/test-service.js";
 
 let svc: TestService;
 let client: Client<typeof AgentService>;
@@ -107,7 +110,7 @@ describe("protocol errors", () => {
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe("unimplemented");
     expect(body.message).toBe(
-      "unknown method /agent.v1.AgentService/Nope: this server serves agent.v1.AgentService (Execute, Stream, Health) and grpc.health.v1.Health (Check, List, Watch)",
+      "unknown method /agent.v1.AgentService/Nope: this server serves agent.v1.AgentService (Execute, Stream, Health) and agent.v1.RunService (GetRun, ListRuns) and grpc.health.v1.Health (Check, List, Watch)",
     );
   });
 
@@ -239,6 +242,7 @@ describe("INTERNAL", () => {
       },
     };
     const telemetry = createTracing({ serviceName: "test", serviceVersion: "0", otlpUrl: undefined });
+    const store = await openStore({ dataDir: "memory://", pgliteTemplate: storeTemplate() });
     const server = await startHttpServer({
       host: "127.0.0.1",
       port: 0,
@@ -248,14 +252,17 @@ describe("INTERNAL", () => {
         router.service(
           AgentService,
           createAgentService({
-            executor: broken,
-            limits: { maxInputChars: 10, maxIterations: 1, maxIterationsCap: 1, maxExecutionTimeMs: 1000, maxExecutionTimeCapMs: 1000 },
-            logger,
+            lifecycle: createRunLifecycle({
+              executor: broken,
+              limits: { maxInputChars: 10, maxIterations: 1, maxIterationsCap: 1, maxExecutionTimeMs: 1000, maxExecutionTimeCapMs: 1000 },
+              logger,
+              limiter: createRunLimiter({ maxConcurrent: 1, maxQueued: 0 }),
+              metrics: createServiceMetrics(new MeterProvider().getMeter("test")),
+              recorder: createRunRecorder({ store, logger }),
+            }),
             health: createHealthStatus([]),
             models: () => [],
             cache: () => undefined,
-            limiter: createRunLimiter({ maxConcurrent: 1, maxQueued: 0 }),
-            metrics: createServiceMetrics(new MeterProvider().getMeter("test")),
             version: "test",
           }),
         ),
@@ -273,6 +280,7 @@ describe("INTERNAL", () => {
       expect(JSON.stringify(logged?.["err"])).toContain("secret internals");
     } finally {
       await server.shutdown(0);
+      await store.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
 import { startAgentService, type RunningAgentService } from "../server/service.js";
 import { createSimulator, type Simulator } from "../server/simulator/index.js";
+import { storeTemplate } from "./support/test-service.js";
 
 /** A loopback port where nothing listens: one the OS just handed out and took back. */
 async function freePort(): Promise<number> {
@@ -40,6 +41,7 @@ afterEach(async () => {
 /** The real service with both models at `port`, the way a deployment points OPENAI_BASE_URL at a provider. */
 async function serviceAt(port: number, env: Record<string, string> = {}): Promise<Running> {
   const config = loadConfig({
+    AGENT_DATA_DIR: "memory://",
     HOST: "127.0.0.1",
     PORT: "0",
     METRICS_PORT: "0",
@@ -57,7 +59,7 @@ async function serviceAt(port: number, env: Record<string, string> = {}): Promis
     level: "debug",
     destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   });
-  const service = await startAgentService(config, { logger });
+  const service = await startAgentService(config, { logger, pgliteTemplate: storeTemplate() });
   cleanups.push(() => service.shutdown(0));
   const transport = createGrpcTransport({ baseUrl: service.url });
   return { service, logs, agent: createClient(AgentService, transport), health: createClient(Health, transport) };

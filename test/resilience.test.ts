@@ -10,7 +10,7 @@ import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
 import { startAgentService } from "../server/service.js";
 import { createSimulator } from "../server/simulator/index.js";
-import { startTestService, type TestService } from "./support/test-service.js";
+import { startTestService, type TestService, storeTemplate } from "./support/test-service.js";
 
 let svc: TestService | undefined;
 afterEach(async () => {
@@ -223,8 +223,8 @@ describe("a fallback at another provider", () => {
         ],
       }),
     );
-    const config = loadConfig({ PORT: "0", METRICS_PORT: "0", AGENT_MODELS_FILE: file, BACKUP_KEY: "sk-backup", LOG_LEVEL: "silent" });
-    const service = await startAgentService(config, { logger: createLogger({ level: "silent" }) });
+    const config = loadConfig({ AGENT_DATA_DIR: "memory://", PORT: "0", METRICS_PORT: "0", AGENT_MODELS_FILE: file, BACKUP_KEY: "sk-backup", LOG_LEVEL: "silent" });
+    const service = await startAgentService(config, { logger: createLogger({ level: "silent" }), pgliteTemplate: storeTemplate() });
     const client = createAgentClient({ baseUrl: service.url, protocol: "grpc" });
     try {
       expect(service.simulator).toBeUndefined();

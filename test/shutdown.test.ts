@@ -17,7 +17,8 @@ import { createLogger } from "../server/logger.js";
 import { startAgentService } from "../server/service.js";
 import { startServiceProcess } from "./support/service-process.js";
 import { connectHeldWindowClient, type StreamOutcome } from "./support/shutdown/held-window-client.js";
-import { startTestService } from "./support/test-service.js";
+import { storeTemplatePath } from "./support/store-template.js";
+import { startTestService, storeTemplate } from "./support/test-service.js";
 
 describe("graceful shutdown", () => {
   it("lets an in-flight run finish within the grace period, then stops", async () => {
@@ -250,6 +251,8 @@ describe("the service process", () => {
       cwd: root,
       env: {
         ...process.env,
+        AGENT_DATA_DIR: "memory://",
+        AGENT_DATA_TEMPLATE: storeTemplatePath(),
         PORT: "0",
         METRICS_PORT: "0",
         LOG_LEVEL: "info",
@@ -331,12 +334,13 @@ describe("a service that cannot start", () => {
     try {
       const metricsPort = await freePort();
       const config = loadConfig({
+        AGENT_DATA_DIR: "memory://",
         HOST: "127.0.0.1",
         PORT: String(blocker.service.port),
         METRICS_PORT: String(metricsPort),
         AGENT_CACHE: "off",
       });
-      const failure = await startAgentService(config, { logger: createLogger({ level: "silent" }) }).catch((e: unknown) => e);
+      const failure = await startAgentService(config, { logger: createLogger({ level: "silent" }), pgliteTemplate: storeTemplate() }).catch((e: unknown) => e);
       // By the system error's code, on the error or on what it wraps (a start-up error naming the setting).
       expect(errorCodes(failure)).toContain("EADDRINUSE");
       // The metrics listener it had opened is closed again: its port can be bound.

@@ -1,6 +1,8 @@
 import { createServer, connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { startProcess, type StartedProcess } from "./start-process.js";
 
 /**
@@ -31,11 +33,13 @@ export function startSimulator(env: Record<string, string> = {}): Promise<Starte
  */
 export async function startService(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<StartedProcess> {
   const port = await freePort();
+  // Each service records its runs as a new user's would, in embedded PGlite on disk, in a directory of its own.
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-data-"));
   const profileDir = process.env["BENCH_CPU_PROF"];
   const profileArgs = profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`];
   return startProcess(
     ["server/main.ts"],
-    { ...quietServiceEnv, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
+    { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
     { url: `http://127.0.0.1:${port}`, poll: () => accepts(port) },
     { root: serviceRoot, probe: true, nodeArgs: [...profileArgs, ...nodeArgs] },
   );

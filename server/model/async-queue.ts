@@ -22,7 +22,7 @@ export interface AsyncQueue<T> extends AsyncIterable<T> {
 }
 
 /** Options of {@link createAsyncQueue}. */
-export interface AsyncQueueOptions {
+export interface AsyncQueueOptions<T> {
   /** Items held before `push` returns false. Default 16. */
   readonly capacity?: number;
   /**
@@ -42,7 +42,7 @@ export interface AsyncQueueOptions {
  * no per-item promise while there is room, and the consumer leaving early
  * (`return()` on its iterator) releases a waiting producer.
  */
-export function createAsyncQueue<T>(options: AsyncQueueOptions = {}): AsyncQueue<T> {
+export function createAsyncQueue<T>(options: AsyncQueueOptions<T> = {}): AsyncQueue<T> {
   const capacity = Math.max(1, options.capacity ?? 16);
   const { coalesce } = options;
   const items: T[] = [];

@@ -79,6 +79,14 @@ export const METRIC_AGENT_TOOL_ERRORS = "agent.tool.errors";
 export const METRIC_AGENT_CACHE_LOOKUPS = "agent.cache.lookups";
 /** Failed or timed-out Redis operations of the response cache. */
 export const METRIC_AGENT_CACHE_L2_ERRORS = "agent.cache.l2.errors";
+/** Batches of run records written to the store, by outcome (`ok`, `error`). */
+export const METRIC_AGENT_RUN_STORE_WRITES = "agent.run_store.writes";
+/** Run records not recorded because the recorder's queue was full, by kind (`run`, `event`). */
+export const METRIC_AGENT_RUN_STORE_DROPPED = "agent.run_store.dropped";
+/** Run records waiting to be written. */
+export const METRIC_AGENT_RUN_STORE_QUEUED = "agent.run_store.queued";
+/** Kind of a run record: `run` or `event`. */
+export const ATTR_AGENT_RECORD_KIND = "agent.record.kind";
 
 /**
  * Attribute value standing for "anything not in the configured set", as the

@@ -16,6 +16,10 @@ import {
   ATTR_RPC_SYSTEM,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   METRIC_AGENT_CACHE_L2_ERRORS,
+  METRIC_AGENT_RUN_STORE_DROPPED,
+  METRIC_AGENT_RUN_STORE_QUEUED,
+  METRIC_AGENT_RUN_STORE_WRITES,
+  ATTR_AGENT_RECORD_KIND,
   METRIC_AGENT_CACHE_LOOKUPS,
   METRIC_AGENT_COST,
   METRIC_AGENT_MODEL_BREAKER_STATE,
@@ -87,6 +91,12 @@ export interface ServiceMetrics {
    * Returns a function that stops it.
    */
   observeQueued(read: () => number): () => void;
+  /** A batch of run records was written, or failed to be: `agent.run_store.writes` (in records). */
+  recordRunStoreWrite(write: { readonly outcome: "ok" | "error"; readonly records: number }): void;
+  /** Run records dropped because the recorder's queue was full: `agent.run_store.dropped`. */
+  recordRunRecordsDropped(dropped: { readonly kind: "run" | "event"; readonly count: number }): void;
+  /** Reports `agent.run_store.queued`, calling `read` at each collection. Returns a function that stops it. */
+  observeRunStoreQueue(read: () => number): () => void;
 }
 
 const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, "half-open": 1, open: 2 };
@@ -154,7 +164,33 @@ export function createServiceMetrics(meter: Meter): ServiceMetrics {
     unit: "{error}",
   });
 
+  const runStoreWrites = meter.createCounter(METRIC_AGENT_RUN_STORE_WRITES, {
+    description: "Run records written to the store (outcome ok) or whose write failed and is retried (outcome error)",
+    unit: "{record}",
+  });
+  const runStoreDropped = meter.createCounter(METRIC_AGENT_RUN_STORE_DROPPED, {
+    description: "Run records dropped because the recorder's queue was full (the store was down too long)",
+    unit: "{record}",
+  });
+  const runStoreQueued = meter.createObservableGauge(METRIC_AGENT_RUN_STORE_QUEUED, {
+    description: "Run records waiting to be written to the store",
+    unit: "{record}",
+  });
+
   return {
+    recordRunStoreWrite({ outcome, records }) {
+      runStoreWrites.add(records, { [ATTR_AGENT_OUTCOME]: outcome });
+    },
+    recordRunRecordsDropped({ kind, count }) {
+      runStoreDropped.add(count, { [ATTR_AGENT_RECORD_KIND]: kind });
+    },
+    observeRunStoreQueue(read) {
+      const callback: ObservableCallback = (result) => {
+        result.observe(read());
+      };
+      runStoreQueued.addCallback(callback);
+      return () => runStoreQueued.removeCallback(callback);
+    },
     recordRpc({ method, code, durationS }) {
       const attributes: Attributes = {
         [ATTR_RPC_SYSTEM]: RPC_SYSTEM_VALUE_CONNECT_RPC,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { storeTemplatePath } from "./store-template.js";
 
 /** The project root, where `npm` scripts and `server/main.ts` are found. */
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -23,10 +24,17 @@ export interface ServiceProcess {
 
 /**
  * Spawns `command args` from the project root with `env` on top of this
- * process's environment, reading its JSON log lines as they come.
+ * process's environment, reading its JSON log lines as they come. Runs are
+ * recorded in memory (`AGENT_DATA_DIR=memory://`, started from the test run's
+ * template) unless `env` says otherwise.
  */
 export function startServiceProcess(command: string, args: readonly string[], env: Record<string, string>): ServiceProcess {
-  const child = spawn(command, args, { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // Runs are recorded in memory unless a test says where: parallel tests never share a data directory.
+  const child = spawn(command, args, {
+    cwd: projectRoot,
+    env: { AGENT_DATA_DIR: "memory://", AGENT_DATA_TEMPLATE: storeTemplatePath(), ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const logs: Record<string, unknown>[] = [];
   const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   let stderr = "";

@@ -2,6 +2,9 @@ import { loadConfig } from "../../server/config.js";
 import { createLogger } from "../../server/logger.js";
 import { startAgentService, type AgentServiceRuntimeOptions, type RunningAgentService } from "../../server/service.js";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../../server/simulator/index.js";
+import { storeTemplate } from "./store-template.js";
+
+export { storeTemplate } from "./store-template.js";
 
 /** The real service on an ephemeral loopback port, with its own simulator. */
 export interface TestService {
@@ -31,6 +34,8 @@ export async function startTestService(
     OPENAI_BASE_URL: simulator.url,
     OPENAI_API_KEY: "sk-test-secret-key-never-logged",
     AGENT_MODELS: "sim-small,sim-large",
+    // In memory unless a test says where: parallel tests never share a data directory.
+    AGENT_DATA_DIR: "memory://",
     ...env,
   });
   const logs: Record<string, unknown>[] = [];
@@ -44,7 +49,7 @@ export async function startTestService(
       },
     },
   });
-  const service = await startAgentService(config, { logger, ...options.runtime });
+  const service = await startAgentService(config, { logger, pgliteTemplate: storeTemplate(), ...options.runtime });
   return {
     url: service.url,
     service,

@@ -9,6 +9,7 @@ import { loadConfig } from "../../../server/config.js";
 import { createLogger } from "../../../server/logger.js";
 import type { ModelsFileEntry } from "../../../server/models-file.js";
 import { startAgentService, type RunningAgentService } from "../../../server/service.js";
+import { storeTemplate } from "../test-service.js";
 
 /** A model of the fallback chain, the provider URL it is reached at, and its own attempt timeout. */
 export type ChaosModel = Pick<ModelsFileEntry, "name" | "attemptTimeoutMs"> & { readonly baseUrl: string };
@@ -43,6 +44,7 @@ export async function startChaosService(models: readonly ChaosModel[], env: Reco
   });
   try {
     const config = loadConfig({
+      AGENT_DATA_DIR: "memory://",
       HOST: "127.0.0.1",
       PORT: "0",
       METRICS_PORT: "0",
@@ -50,7 +52,7 @@ export async function startChaosService(models: readonly ChaosModel[], env: Reco
       AGENT_MODELS_FILE: modelsFile,
       ...env,
     });
-    const service = await startAgentService(config, { logger });
+    const service = await startAgentService(config, { logger, pgliteTemplate: storeTemplate() });
     return wrapService(service, logs);
   } finally {
     rmSync(dir, { recursive: true, force: true });

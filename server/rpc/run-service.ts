@@ -1,0 +1,193 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import { ExecuteResponseSchema, StreamResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
+import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
+import { StepSchema, StopReason, type Step } from "../../gen/agent/v1/run_pb.js";
+import {
+  RunEventSchema,
+  RunSchema,
+  RunStatus,
+  type RunEvent,
+  type RunService,
+  type Run,
+} from "../../gen/agent/v1/run_service_pb.js";
+import type { RunRecorder } from "../runs/run-recorder.js";
+import type { RunEventRow, RunFilter, RunRow, RunStatus as StoredStatus, RunStore } from "../store/index.js";
+import { connectErrorWithDetail, invalidArgumentError } from "./error-detail.js";
+
+/** Dependencies of {@link createRunService}. */
+export interface RunServiceOptions {
+  readonly store: RunStore;
+  /** This replica's recorder: a read first waits for what it has queued, so a caller sees its own runs. */
+  readonly recorder: RunRecorder;
+  readonly logger: Logger;
+  /** Longest wait for the recorder before reading anyway. Default 2,000 ms. */
+  readonly flushWaitMs?: number;
+}
+
+/** Events per GetRun response. */
+const eventsPerPage = 1_000;
+const defaultPageSize = 50;
+const maxPageSize = 200;
+
+const statusOf: Record<StoredStatus, RunStatus> = {
+  running: RunStatus.RUNNING,
+  completed: RunStatus.COMPLETED,
+  failed: RunStatus.FAILED,
+  canceled: RunStatus.CANCELED,
+};
+const storedStatusOf = new Map<RunStatus, StoredStatus>(Object.entries(statusOf).map(([k, v]) => [v, k as StoredStatus]));
+
+/** The RunService handlers: runs read back from the store. */
+export function createRunService(options: RunServiceOptions): ServiceImpl<typeof RunService> {
+  const { store, recorder, logger } = options;
+  const flushWaitMs = options.flushWaitMs ?? 2_000;
+
+  /** Waits for this replica's queued records, bounded: a store that is down answers the read itself. */
+  async function caughtUp(signal: AbortSignal): Promise<void> {
+    await recorder.flush(AbortSignal.any([signal, AbortSignal.timeout(flushWaitMs)])).catch(() => undefined);
+  }
+
+  async function read<T>(what: string, query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (err) {
+      logger.warn({ err }, `run store read failed: ${what}`);
+      throw connectErrorWithDetail("the run store is unavailable; try again shortly", Code.Unavailable, { reason: "RUN_STORE_UNAVAILABLE", retryAfterMs: 1_000 }, err);
+    }
+  }
+
+  return {
+    async getRun(req, ctx) {
+      if (req.runId.trim() === "") {
+        throw invalid("run_id", "must be the run_id of a run, as Execute or Stream returned it");
+      }
+      await caughtUp(ctx.signal);
+      const row = await read("get run", () => store.getRun(req.runId));
+      if (row === undefined) {
+        throw connectErrorWithDetail(`no run with run_id "${req.runId}" (unknown, or older than the retention period)`, Code.NotFound, {
+          reason: "RUN_NOT_FOUND",
+        });
+      }
+      const afterSeq = req.includeEvents ? req.eventsAfterSeq : 0;
+      const needEvents = req.includeEvents || row.result === undefined;
+      const rows = needEvents ? await read("list events", () => store.listEvents(row.runId, afterSeq, eventsPerPage + 1)) : [];
+      const events = rows.flatMap(eventsOf).filter((event) => event.seq > afterSeq);
+      const page = events.slice(0, eventsPerPage);
+      return {
+        run: runOf(row, row.result !== undefined ? fromBinary(ExecuteResponseSchema, row.result).steps : afterSeq === 0 ? stepsOf(events) : []),
+        events: req.includeEvents ? page : [],
+        moreEvents: req.includeEvents && (events.length > eventsPerPage || rows.length > eventsPerPage),
+      };
+    },
+
+    async listRuns(req, ctx) {
+      if (req.pageSize > maxPageSize) {
+        throw invalid("page_size", `must be at most ${maxPageSize} (0 means ${defaultPageSize})`);
+      }
+      const limit = req.pageSize === 0 ? defaultPageSize : req.pageSize;
+      const status = req.status === RunStatus.UNSPECIFIED ? undefined : storedStatusOf.get(req.status);
+      if (req.status !== RunStatus.UNSPECIFIED && status === undefined) {
+        throw invalid("status", "must be one of RUN_STATUS_RUNNING, _COMPLETED, _FAILED, _CANCELED, or unset");
+      }
+      const filter: Omit<RunFilter, "limit" | "olderThan"> = {
+        ...(req.principal === "" ? {} : { principal: req.principal }),
+        ...(status === undefined ? {} : { status }),
+        ...(req.startedAfter === undefined ? {} : { startedAfter: timestampDate(req.startedAfter) }),
+        ...(req.startedBefore === undefined ? {} : { startedBefore: timestampDate(req.startedBefore) }),
+      };
+      const fingerprint = filterFingerprint(req.principal, req.status, req.startedAfter, req.startedBefore);
+      const olderThan = req.pageToken === "" ? undefined : decodePageToken(req.pageToken, fingerprint);
+      await caughtUp(ctx.signal);
+      const rows = await read("list runs", () => store.listRuns({ ...filter, ...(olderThan === undefined ? {} : { olderThan }), limit: limit + 1 }));
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        runs: page.map((row) => runOf(row, [])),
+        nextPageToken: rows.length > limit && last !== undefined ? encodePageToken(last, fingerprint) : "",
+      };
+    },
+  };
+}
+
+function invalid(field: string, description: string): ConnectError {
+  return invalidArgumentError([create(FieldViolationSchema, { field, description })]);
+}
+
+function runOf(row: RunRow, steps: Step[]): Run {
+  return create(RunSchema, {
+    runId: row.runId,
+    principal: row.principal,
+    threadId: row.threadId,
+    status: statusOf[row.status],
+    input: row.input,
+    output: row.output,
+    promptVersion: row.promptVersion,
+    model: row.model,
+    modelsUsed: [...row.modelsUsed],
+    usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens, totalTokens: row.totalTokens },
+    costUsd: row.costUsd,
+    iterations: row.iterations,
+    stopReason: row.stopReason === "" ? StopReason.UNSPECIFIED : (StopReason[row.stopReason.toUpperCase() as keyof typeof StopReason] ?? StopReason.UNSPECIFIED),
+    errorCode: row.errorCode,
+    errorMessage: row.errorMessage,
+    traceId: row.traceId,
+    startedAt: timestampFromDate(row.startedAt),
+    ...(row.endedAt === undefined ? {} : { endedAt: timestampFromDate(row.endedAt) }),
+    steps,
+  });
+}
+
+/** A failed or running run's steps, from its events (a completed one's are in its summary). */
+function stepsOf(events: readonly RunEvent[]): Step[] {
+  const steps: Step[] = [];
+  for (const { event } of events) {
+    const e = event?.event;
+    if (e?.case === "modelCallFinished" && e.value.call !== undefined) {
+      steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "modelCall", value: e.value.call } }));
+    } else if (e?.case === "toolCallFinished" && e.value.call !== undefined) {
+      steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "toolCall", value: e.value.call } }));
+    }
+  }
+  return steps;
+}
+
+/** The events of one stored row: one, or several packed (size-delimited, consecutive seqs). */
+function eventsOf(row: RunEventRow): RunEvent[] {
+  const reader = new BinaryReader(row.payload);
+  const events: RunEvent[] = [];
+  const at = timestampFromDate(row.at);
+  for (let seq = row.seq; reader.pos < reader.len; seq += 1) {
+    events.push(create(RunEventSchema, { seq, at, event: fromBinary(StreamResponseSchema, reader.bytes()) }));
+  }
+  return events;
+}
+
+function filterFingerprint(principal: string, status: RunStatus, after: Timestamp | undefined, before: Timestamp | undefined): string {
+  const key = JSON.stringify([principal, status, after === undefined ? null : timestampDate(after).getTime(), before === undefined ? null : timestampDate(before).getTime()]);
+  return createHash("sha256").update(key).digest("base64url").slice(0, 12);
+}
+
+function encodePageToken(last: RunRow, fingerprint: string): string {
+  return Buffer.from(JSON.stringify([last.startedAt.getTime(), last.runId, fingerprint])).toString("base64url");
+}
+
+function decodePageToken(token: string, fingerprint: string): { startedAt: Date; runId: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[0] !== "number" || typeof parsed[1] !== "string" || typeof parsed[2] !== "string") {
+    throw invalid("page_token", "must be the next_page_token of a previous ListRuns response, unchanged");
+  }
+  if (parsed[2] !== fingerprint) {
+    throw invalid("page_token", "belongs to a ListRuns call with other filters; send the same filters as the first page");
+  }
+  return { startedAt: new Date(parsed[0]), runId: parsed[1] };
+}

@@ -1,0 +1,126 @@
+import type { SqlDatabase } from "./sql-database.js";
+
+/** One step of the schema. Once released, a migration never changes: a new one follows it. */
+export interface Migration {
+  /** From 1, increasing by one. */
+  readonly version: number;
+  readonly name: string;
+  /** Statements separated by `;`, without parameters; the same on PostgreSQL and PGlite. */
+  readonly sql: string;
+}
+
+/**
+ * The schema, in order. Runs have no foreign key from their events: events
+ * may land before their run's row, when the batch that carried it was dropped.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "runs and run events",
+    sql: `
+      CREATE TABLE runs (
+        run_id text PRIMARY KEY,
+        principal text NOT NULL,
+        thread_id text NOT NULL,
+        status text NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'canceled')),
+        input text NOT NULL,
+        output text NOT NULL,
+        prompt_version text NOT NULL,
+        model text NOT NULL,
+        models_used text[] NOT NULL,
+        input_tokens bigint NOT NULL,
+        output_tokens bigint NOT NULL,
+        total_tokens bigint NOT NULL,
+        cost_usd double precision NOT NULL,
+        iterations integer NOT NULL,
+        stop_reason text NOT NULL,
+        error_code text NOT NULL,
+        error_message text NOT NULL,
+        trace_id text NOT NULL,
+        idempotency_key text NOT NULL,
+        request_digest text NOT NULL,
+        started_at timestamptz NOT NULL,
+        ended_at timestamptz,
+        result bytea
+      );
+      CREATE INDEX runs_started_idx ON runs (started_at DESC, run_id DESC);
+      CREATE INDEX runs_principal_started_idx ON runs (principal, started_at DESC, run_id DESC);
+      CREATE INDEX runs_status_started_idx ON runs (status, started_at DESC);
+      CREATE INDEX runs_thread_started_idx ON runs (thread_id, started_at) WHERE thread_id <> '';
+      CREATE UNIQUE INDEX runs_idempotency_key_idx ON runs (principal, idempotency_key) WHERE idempotency_key <> '';
+      CREATE INDEX runs_ended_idx ON runs (ended_at);
+
+      CREATE TABLE run_events (
+        run_id text NOT NULL,
+        seq integer NOT NULL,
+        last_seq integer NOT NULL CHECK (last_seq >= seq),
+        kind text NOT NULL,
+        payload bytea NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+    `,
+  },
+];
+
+/**
+ * Key of the advisory lock that serialises migrations across replicas: fixed,
+ * and unlikely to be chosen by anything else sharing the database (a
+ * 64-bit value, passed as text because a JavaScript number cannot hold it).
+ */
+const MIGRATION_LOCK_KEY = "7160928411650183226";
+
+/**
+ * Brings the schema up to date: in one transaction, under an advisory lock,
+ * creates `schema_migrations` if missing and applies, in order, every
+ * migration it does not record. Safe when several replicas start at once (the
+ * others wait on the lock, then find nothing to do) and a no-op when current.
+ * Returns the versions it applied. A failing step rejects with an Error that
+ * names it, the database's error as its cause; nothing of it is kept.
+ */
+export async function applyMigrations(db: SqlDatabase, steps: readonly Migration[] = migrations): Promise<number[]> {
+  assertOrdered(steps);
+  let current: Migration | undefined;
+  try {
+    return await db.transaction(async (tx) => {
+      // Released by the commit or rollback; the lock waits, bounded by the statement timeout.
+      await tx.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+      await tx.exec(`
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )
+      `);
+      const recorded = await tx.query<{ version: number }>("SELECT version FROM schema_migrations");
+      const done = new Set(recorded.map((row) => row.version));
+      const applied: number[] = [];
+      for (const step of steps) {
+        if (done.has(step.version)) {
+          continue;
+        }
+        current = step;
+        await tx.exec(step.sql);
+        await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [step.version, step.name]);
+        current = undefined;
+        applied.push(step.version);
+      }
+      return applied;
+    });
+  } catch (err) {
+    // Named after the transaction, so the driver still sees its own error and rolls back cleanly.
+    if (current === undefined) {
+      throw err;
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`migration ${current.version} "${current.name}" failed: ${reason}`, { cause: err });
+  }
+}
+
+function assertOrdered(steps: readonly Migration[]): void {
+  steps.forEach((step, index) => {
+    if (step.version !== index + 1) {
+      throw new Error(`migration "${step.name}" has version ${step.version}; expected ${index + 1}`);
+    }
+  });
+}

@@ -1,0 +1,166 @@
+import type { RunEventRow, RunFilter, RunRow, RunStore } from "./run-store.js";
+import { runColumnNames, runParams, toRunEventRow, toRunRow, type SqlRecord } from "./run-row-codec.js";
+import type { SqlDatabase } from "./sql-database.js";
+
+const runColumnList = runColumnNames.join(", ");
+
+/**
+ * Upserts a batch of runs from one array per column. The WHERE of the update
+ * is the rule of the store: a run in a final state is never touched again,
+ * while a later write over `running` (another `running` or the final one)
+ * replaces every field. `models_used` travels as JSON text, since an array of
+ * arrays of different lengths cannot.
+ */
+const UPSERT_RUNS = `
+  INSERT INTO runs (${runColumnList})
+  SELECT ${runColumnNames
+    .map((column) =>
+      column === "models_used"
+        ? "ARRAY(SELECT model FROM jsonb_array_elements_text(batch.models_used::jsonb) WITH ORDINALITY AS used(model, position) ORDER BY position)"
+        : `batch.${column}`,
+    )
+    .join(", ")}
+  FROM unnest(${runParams.map(({ arrayType }, index) => `$${index + 1}::${arrayType}[]`).join(", ")})
+    AS batch(${runColumnList})
+  ON CONFLICT (run_id) DO UPDATE SET
+    ${runColumnNames
+      .filter((column) => column !== "run_id")
+      .map((column) => `${column} = EXCLUDED.${column}`)
+      .join(", ")}
+  WHERE runs.status = 'running'`;
+
+/** Inserts a batch of events from one array per column; an event already stored is skipped. */
+const INSERT_EVENTS = `
+  INSERT INTO run_events (run_id, seq, last_seq, kind, payload, at)
+  SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::bytea[], $6::timestamptz[])
+  ON CONFLICT (run_id, seq) DO NOTHING`;
+
+const SELECT_EVENTS = `
+  SELECT run_id, seq, last_seq, kind, payload, at FROM run_events
+  WHERE run_id = $1 AND last_seq > $2
+  ORDER BY seq
+  LIMIT $3`;
+
+/**
+ * One statement, so one transaction. SKIP LOCKED lets replicas running
+ * retention at once take different runs instead of waiting on each other.
+ */
+const DELETE_ENDED_BEFORE = `
+  WITH doomed AS (
+    SELECT run_id FROM runs WHERE ended_at < $1 ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ), deleted_runs AS (
+    DELETE FROM runs WHERE run_id IN (SELECT run_id FROM doomed) RETURNING run_id
+  ), deleted_events AS (
+    DELETE FROM run_events WHERE run_id IN (SELECT run_id FROM deleted_runs)
+  )
+  SELECT count(*)::integer AS deleted FROM deleted_runs`;
+
+/**
+ * Creates the {@link RunStore} on `db`, whose schema {@link applyMigrations}
+ * has brought up to date. The same SQL serves PostgreSQL and PGlite.
+ */
+export function createSqlRunStore(db: SqlDatabase): RunStore {
+  return {
+    kind: db.kind,
+    async write(batch) {
+      const runs = latestWrites(batch.runs);
+      const events = inKeyOrder(batch.events);
+      const runParamValues = runParams.map(({ value }) => runs.map(value));
+      const eventParamValues = [
+        events.map((event) => event.runId),
+        events.map((event) => event.seq),
+        events.map((event) => event.lastSeq),
+        events.map((event) => event.kind),
+        events.map((event) => event.payload),
+        events.map((event) => event.at.toISOString()),
+      ];
+      if (runs.length > 0 && events.length > 0) {
+        await db.transaction(async (tx) => {
+          await tx.query(UPSERT_RUNS, runParamValues);
+          await tx.query(INSERT_EVENTS, eventParamValues);
+        });
+      } else if (runs.length > 0) {
+        // A single statement is a transaction of its own: no BEGIN and COMMIT round trips.
+        await db.query(UPSERT_RUNS, runParamValues);
+      } else if (events.length > 0) {
+        await db.query(INSERT_EVENTS, eventParamValues);
+      }
+    },
+    async getRun(runId) {
+      const rows = await db.query<SqlRecord>(`SELECT ${runColumnList} FROM runs WHERE run_id = $1`, [runId]);
+      return rows[0] === undefined ? undefined : toRunRow(rows[0]);
+    },
+    async listEvents(runId, afterSeq, limit) {
+      const rows = await db.query<SqlRecord>(SELECT_EVENTS, [runId, afterSeq, limit]);
+      return rows.map(toRunEventRow);
+    },
+    async listRuns(filter) {
+      const { sql, params } = listRunsQuery(filter);
+      const rows = await db.query<SqlRecord>(sql, params);
+      return rows.map(toRunRow);
+    },
+    async deleteEndedBefore(cutoff, batchSize) {
+      const rows = await db.query<{ deleted: number }>(DELETE_ENDED_BEFORE, [cutoff.toISOString(), batchSize]);
+      return rows[0]?.deleted ?? 0;
+    },
+    close: () => db.close(),
+  };
+}
+
+/**
+ * One write per run, as if the batch's writes were applied one after
+ * another: a write replaces the one before it unless that one was final.
+ * A single upsert cannot touch one row twice, and a batch can hold both
+ * writes of a short run. Sorted by id, so concurrent batches lock rows in one
+ * order and never deadlock.
+ */
+function latestWrites(runs: readonly RunRow[]): RunRow[] {
+  const byId = new Map<string, RunRow>();
+  for (const run of runs) {
+    const earlier = byId.get(run.runId);
+    if (earlier === undefined || earlier.status === "running") {
+      byId.set(run.runId, run);
+    }
+  }
+  return [...byId.values()].sort((a, b) => compareText(a.runId, b.runId));
+}
+
+/** Events sorted by (runId, seq), for the same lock order as {@link latestWrites}. */
+function inKeyOrder(events: readonly RunEventRow[]): RunEventRow[] {
+  return [...events].sort((a, b) => compareText(a.runId, b.runId) || a.seq - b.seq);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The query of {@link RunStore.listRuns}: only the filters given, newest first, keyset on (started_at, run_id). */
+function listRunsQuery(filter: RunFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const conditions: string[] = [];
+  if (filter.principal !== undefined) {
+    conditions.push(`principal = ${param(filter.principal)}`);
+  }
+  if (filter.status !== undefined) {
+    conditions.push(`status = ${param(filter.status)}`);
+  }
+  if (filter.startedAfter !== undefined) {
+    conditions.push(`started_at >= ${param(filter.startedAfter.toISOString())}::timestamptz`);
+  }
+  if (filter.startedBefore !== undefined) {
+    conditions.push(`started_at < ${param(filter.startedBefore.toISOString())}::timestamptz`);
+  }
+  if (filter.olderThan !== undefined) {
+    const { startedAt, runId } = filter.olderThan;
+    conditions.push(`(started_at, run_id) < (${param(startedAt.toISOString())}::timestamptz, ${param(runId)}::text)`);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  return {
+    sql: `SELECT ${runColumnList} FROM runs ${where} ORDER BY started_at DESC, run_id DESC LIMIT ${param(filter.limit)}`,
+    params,
+  };
+}
