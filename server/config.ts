@@ -129,6 +129,8 @@ export interface Config {
     readonly retentionDays: number;
     /** Run records held in memory while the database is slow or down, before new ones are dropped. `AGENT_RUN_RECORD_QUEUE`, default 100,000. */
     readonly maxQueuedRecords: number;
+    /** How long the first queued record waits for others to share its write. `AGENT_RUN_RECORD_BATCH_MS`, default 100. */
+    readonly batchMs: number;
     /** Time a shutdown waits for the last records to be written. `AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS`, default 5,000. */
     readonly flushTimeoutMs: number;
   };
@@ -296,6 +298,7 @@ const environmentSchema = z.object({
   AGENT_DB_POOL_SIZE: integer(1, 1_000).default(10),
   AGENT_RUN_RETENTION_DAYS: integer(0, 36_500).default(30),
   AGENT_RUN_RECORD_QUEUE: integer(100, 10_000_000).default(100_000),
+  AGENT_RUN_RECORD_BATCH_MS: integer(1, 10_000).default(100),
   AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
@@ -456,6 +459,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       poolSize: e.AGENT_DB_POOL_SIZE,
       retentionDays: e.AGENT_RUN_RETENTION_DAYS,
       maxQueuedRecords: e.AGENT_RUN_RECORD_QUEUE,
+      batchMs: e.AGENT_RUN_RECORD_BATCH_MS,
       flushTimeoutMs: e.AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS,
     }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,

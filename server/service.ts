@@ -247,6 +247,7 @@ export async function startAgentService(
       store,
       logger,
       maxQueued: config.store.maxQueuedRecords,
+      flushDelayMs: config.store.batchMs,
       observer: {
         onWrite: (write) => metrics.recordRunStoreWrite(write),
         onDropped: (dropped) => metrics.recordRunRecordsDropped(dropped),

@@ -396,7 +396,9 @@ export const RunStatusSchema: GenEnum<RunStatus> = /*@__PURE__*/
  * replica, after restarts, for as long as the server keeps runs
  * (AGENT_RUN_RETENTION_DAYS). Records are written behind the run: a run that
  * has just ended is visible to GetRun on the replica that ran it at once, and
- * on others within moments.
+ * on others within moments. Errors: INVALID_ARGUMENT (a malformed request or
+ * page token), NOT_FOUND (no such run), UNAVAILABLE (the run store cannot be
+ * reached; retry), INTERNAL; details are agent.v1.ErrorDetail.
  *
  * @generated from service agent.v1.RunService
  */
