@@ -28,7 +28,7 @@ import { createRunService } from "./rpc/run-service.js";
 import { createRunLifecycle } from "./runs/run-lifecycle.js";
 import { createRunRecorder } from "./runs/run-recorder.js";
 import { startRunRetention } from "./runs/run-retention.js";
-import { openStore } from "./store/index.js";
+import { openStore, openStoreInWorker } from "./store/index.js";
 import { createGrpcHealthService } from "./rpc/grpc-health-service.js";
 import { createHealthStatus } from "./rpc/health-status.js";
 import { createTraceInterceptor } from "./rpc/trace-interceptor.js";
@@ -231,13 +231,11 @@ export async function startAgentService(
 
     const pgliteTemplate =
       options.pgliteTemplate ?? (config.store.dataTemplate === undefined ? undefined : await readStoreTemplate(config.store.dataTemplate));
-    const store = await openStore({
-      databaseUrl: config.store.databaseUrl,
-      dataDir: config.store.dataDir,
-      poolSize: config.store.poolSize,
-      logger,
-      ...(pgliteTemplate === undefined ? {} : { pgliteTemplate }),
-    });
+    // PostgreSQL does its work in the database server; embedded PGlite does it in a thread of its own.
+    const store =
+      config.store.databaseUrl === undefined
+        ? await openStoreInWorker({ dataDir: config.store.dataDir, ...(pgliteTemplate === undefined ? {} : { pgliteTemplate }) })
+        : await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir, poolSize: config.store.poolSize, logger });
     closers.push(() => store.close());
     logger.info(
       { store: store.kind, ...(store.kind === "pglite" ? { data_dir: config.store.dataDir } : {}) },

@@ -11,3 +11,5 @@ export type { PgliteDatabaseOptions, PostgresDatabaseOptions, SqlDatabase, SqlEx
 export { applyMigrations, migrations } from "./migrations.js";
 export type { Migration } from "./migrations.js";
 export { DATA_DIR_LOCK_FILE, DataDirInUseError, isDataDirInUseError } from "./data-dir-lock.js";
+export { openStoreInWorker, WorkerStoreError } from "./worker-store.js";
+export type { WorkerStoreOpenOptions } from "./worker-store.js";
