@@ -1,6 +1,6 @@
 import { createServer, connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startProcess, type StartedProcess } from "./start-process.js";
@@ -37,12 +37,19 @@ export async function startService(env: Record<string, string>, nodeArgs: readon
   const dataDir = mkdtempSync(join(tmpdir(), "bench-data-"));
   const profileDir = process.env["BENCH_CPU_PROF"];
   const profileArgs = profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`];
-  return startProcess(
+  const started = await startProcess(
     ["server/main.ts"],
     { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
     { url: `http://127.0.0.1:${port}`, poll: () => accepts(port) },
     { root: serviceRoot, probe: true, nodeArgs: [...profileArgs, ...nodeArgs] },
   );
+  return {
+    ...started,
+    async stop() {
+      await started.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts the echo ceiling (`bench/support/echo-server.ts`), probed. */
