@@ -42,6 +42,8 @@ describe("the Prometheus endpoint", () => {
       await client.execute("What is 17 * 23?");
       await client.execute("What is 17 * 23?");
       await client.execute("").catch(() => undefined);
+      // Waits for this replica's run records to be written.
+      expect((await client.listRuns()).runs).toHaveLength(2);
     } finally {
       client.close();
     }
@@ -65,6 +67,9 @@ describe("the Prometheus endpoint", () => {
     expect(sample(text, "agent_model_breaker_state", { gen_ai_request_model: "sim-large" })).toBe(0);
     expect(sample(text, "agent_cache_lookups_total", { agent_result: "miss" })).toBe(2);
     expect(sample(text, "agent_cache_lookups_total", { agent_result: "hit", agent_cache_tier: "l1" })).toBe(2);
+    // Two run rows and their events, written; none waiting, none dropped.
+    expect(sample(text, "agent_run_store_writes_total", { agent_outcome: "ok" })).toBeGreaterThanOrEqual(2 + 2 * 5);
+    expect(sample(text, "agent_run_store_queued")).toBe(0);
   });
 });
 
