@@ -69,7 +69,8 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       await caughtUp(ctx.signal);
       const row = await read("get run", () => store.getRun(req.runId));
       if (row === undefined) {
-        throw connectErrorWithDetail(`no run with run_id "${req.runId}" (unknown, or older than the retention period)`, Code.NotFound, {
+        // The id is echoed, but never more of it than an id can be.
+        throw connectErrorWithDetail(`no run with run_id "${req.runId.slice(0, 64)}" (unknown, or older than the retention period)`, Code.NotFound, {
           reason: "RUN_NOT_FOUND",
         });
       }
