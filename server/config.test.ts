@@ -141,6 +141,8 @@ describe("loadConfig", () => {
     { env: { OTEL_EXPORTER_OTLP_HEADERS: "api-key=s3cr3t-value,broken" }, secret: "s3cr3t-value", problem: /OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs/ },
     { env: { REDIS_URL: "redis//:hunter2@cache:6379" }, secret: "hunter2", problem: /REDIS_URL: must be a redis:\/\// },
     { env: { REDIS_URL: "redis://:hunter2@cache:99999" }, secret: "hunter2", problem: /REDIS_URL: must be a valid URL/ },
+    { env: { DATABASE_URL: "mysql://agent:hunter2@db:3306/agent" }, secret: "hunter2", problem: /DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/ },
+    { env: { DATABASE_URL: "postgres://agent:hunter2@db:99999/agent" }, secret: "hunter2", problem: /DATABASE_URL: must be a valid URL with a host/ },
     { env: { OPENAI_BASE_URL: "api.example.com/v1?key=sk-abc" }, secret: "sk-abc", problem: /OPENAI_BASE_URL: must be an http\(s\) URL/ },
   ])("never repeats a value that may hold a credential: $problem", ({ env, secret, problem }) => {
     // Regression: start-up errors echoed every bad value, keys and passwords included.

@@ -157,6 +157,20 @@ const boolean = z
 
 const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http(s) URL ${example}` });
 
+/**
+ * The URL of a server the service connects to. The URL parser rejects a port
+ * above 65535 and a missing host, which the clients (Redis, PostgreSQL) would
+ * otherwise throw on, uncaught, at start-up.
+ */
+const serverUrl = (scheme: RegExp, what: string, example: string) =>
+  z
+    .string()
+    .regex(scheme, `must be ${what} such as ${example}`)
+    .refine(
+      (url) => URL.canParse(url) && new URL(url).hostname !== "",
+      `must be a valid URL with a host and a port from 1 to 65535, such as ${example}`,
+    );
+
 const optionalText = z
   .string()
   .trim()
@@ -218,18 +232,7 @@ const environmentSchema = z.object({
   AGENT_CACHE_MAX_ENTRIES: integer(1, 10_000_000).default(1_000),
   AGENT_CACHE_MAX_BYTES: integer(1_024, 64 * 1024 ** 3).default(50 * 1024 ** 2),
   AGENT_CACHE_TTL_MS: integer(1_000, 30 * 24 * 3_600_000).default(600_000),
-  REDIS_URL: optionalText.pipe(
-    z
-      .string()
-      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
-      // The URL parser rejects a port above 65535 and a missing host, which
-      // the Redis client would otherwise throw on, uncaught, at start-up.
-      .refine(
-        (url) => URL.canParse(url) && new URL(url).hostname !== "",
-        "must be a valid URL with a host and a port from 1 to 65535, such as redis://127.0.0.1:6379/0",
-      )
-      .optional(),
-  ),
+  REDIS_URL: optionalText.pipe(serverUrl(/^rediss?:\/\//, "a redis:// or rediss:// URL", "redis://127.0.0.1:6379/0").optional()),
   AGENT_CACHE_REDIS_TIMEOUT_MS: integer(1, 60_000).default(50),
   OTEL_SDK_DISABLED: boolean.default(false),
   OTEL_SERVICE_NAME: z.string().trim().min(1).default("agent-service"),
@@ -284,14 +287,7 @@ const environmentSchema = z.object({
   HTTP_MAX_HEADER_BYTES: integer(1_024, 1024 ** 2).default(16_384),
   HTTP_COMPRESS_MIN_BYTES: integer(0, 1024 ** 3).default(64 * 1024),
   DATABASE_URL: optionalText.pipe(
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL such as postgres://agent@127.0.0.1:5432/agent")
-      .refine(
-        (url) => URL.canParse(url) && new URL(url).hostname !== "",
-        "must be a valid URL with a host, such as postgres://agent@127.0.0.1:5432/agent",
-      )
-      .optional(),
+    serverUrl(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL", "postgres://agent@127.0.0.1:5432/agent").optional(),
   ),
   AGENT_DATA_DIR: z.string().trim().min(1, "must not be empty").default("./.data"),
   AGENT_DATA_TEMPLATE: optionalText,

@@ -1,4 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,6 +126,10 @@ describe("runs are durable records", () => {
     const first = await client.listRuns({ pageSize: 1 });
     const refused = await client.listRuns({ pageSize: 1, pageToken: first.nextPageToken, status: RunStatus.FAILED }).catch((err: unknown) => err);
     expect(isAgentServiceError(refused) && refused.code).toBe(Code.InvalidArgument);
+    const outOfRange = await client.listRuns({ startedAfter: { $typeName: "google.protobuf.Timestamp", seconds: 10n ** 15n, nanos: 0 } }).catch((err: unknown) => err);
+    expect(isAgentServiceError(outOfRange) && [outOfRange.code, outOfRange.rawMessage]).toEqual([Code.InvalidArgument, expect.stringContaining("started_after")]);
+    const lastHour = await client.listRuns({ startedAfter: timestampFromMs(Date.now() - 3_600_000) });
+    expect(lastHour.runs).toHaveLength(4);
     const garbage = await client.listRuns({ pageToken: "not-a-token" }).catch((err: unknown) => err);
     expect(isAgentServiceError(garbage) && garbage.code).toBe(Code.InvalidArgument);
     const missing = await client.getRun("no-such-run").catch((err: unknown) => err);

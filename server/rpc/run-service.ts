@@ -95,11 +95,13 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       if (req.status !== RunStatus.UNSPECIFIED && status === undefined) {
         throw invalid("status", "must be one of RUN_STATUS_RUNNING, _COMPLETED, _FAILED, _CANCELED, or unset");
       }
+      const startedAfter = dateOf("started_after", req.startedAfter);
+      const startedBefore = dateOf("started_before", req.startedBefore);
       const filter: Omit<RunFilter, "limit" | "olderThan"> = {
         ...(req.principal === "" ? {} : { principal: req.principal }),
         ...(status === undefined ? {} : { status }),
-        ...(req.startedAfter === undefined ? {} : { startedAfter: timestampDate(req.startedAfter) }),
-        ...(req.startedBefore === undefined ? {} : { startedBefore: timestampDate(req.startedBefore) }),
+        ...(startedAfter === undefined ? {} : { startedAfter }),
+        ...(startedBefore === undefined ? {} : { startedBefore }),
       };
       const fingerprint = filterFingerprint(req.principal, req.status, req.startedAfter, req.startedBefore);
       const olderThan = req.pageToken === "" ? undefined : decodePageToken(req.pageToken, fingerprint);
@@ -113,6 +115,21 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       };
     },
   };
+}
+
+/** Years 1 to 9999, as `google.protobuf.Timestamp` allows, in seconds since the epoch. */
+const minTimestampSeconds = -62_135_596_800n;
+const maxTimestampSeconds = 253_402_300_799n;
+
+/** A request's Timestamp as a Date, or INVALID_ARGUMENT naming the field. */
+function dateOf(field: string, time: Timestamp | undefined): Date | undefined {
+  if (time === undefined) {
+    return undefined;
+  }
+  if (time.seconds < minTimestampSeconds || time.seconds > maxTimestampSeconds || time.nanos < 0 || time.nanos > 999_999_999) {
+    throw invalid(field, "must be a time from year 1 to 9999, with nanos from 0 to 999,999,999");
+  }
+  return timestampDate(time);
 }
 
 function invalid(field: string, description: string): ConnectError {
