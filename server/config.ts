@@ -133,6 +133,15 @@ export interface Config {
     readonly batchMs: number;
     /** Time a shutdown waits for the last records to be written. `AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS`, default 5,000. */
     readonly flushTimeoutMs: number;
+    /** Hours an idempotency key is remembered after its first use. `AGENT_IDEMPOTENCY_TTL_HOURS`, default 24. */
+    readonly idempotencyTtlHours: number;
+  };
+  /** Conversations (`thread_id`): how much of a thread a new run starts from. */
+  readonly threads: {
+    /** The thread's latest completed runs a run starts from, at most. `AGENT_THREAD_HISTORY_RUNS`, default 20. */
+    readonly historyRuns: number;
+    /** Characters of earlier turns (inputs, tool calls and results, answers) a run starts from, at most; older turns are left out whole. `AGENT_THREAD_HISTORY_CHARS`, default 24,000. */
+    readonly historyChars: number;
   };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -296,6 +305,9 @@ const environmentSchema = z.object({
   AGENT_RUN_RECORD_QUEUE: integer(100, 10_000_000).default(100_000),
   AGENT_RUN_RECORD_BATCH_MS: integer(1, 10_000).default(100),
   AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS: integer(0, 600_000).default(5_000),
+  AGENT_IDEMPOTENCY_TTL_HOURS: integer(1, 24 * 365).default(24),
+  AGENT_THREAD_HISTORY_RUNS: integer(1, 1_000).default(20),
+  AGENT_THREAD_HISTORY_CHARS: integer(1_000, 10_000_000).default(24_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
     z
@@ -457,7 +469,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxQueuedRecords: e.AGENT_RUN_RECORD_QUEUE,
       batchMs: e.AGENT_RUN_RECORD_BATCH_MS,
       flushTimeoutMs: e.AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS,
+      idempotencyTtlHours: e.AGENT_IDEMPOTENCY_TTL_HOURS,
     }),
+    threads: Object.freeze({ historyRuns: e.AGENT_THREAD_HISTORY_RUNS, historyChars: e.AGENT_THREAD_HISTORY_CHARS }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
     maxConcurrentRuns: e.AGENT_MAX_CONCURRENT_RUNS,
     maxQueuedRuns: e.AGENT_MAX_QUEUED_RUNS,

@@ -24,8 +24,14 @@ import { createCacheObserver } from "./telemetry/cache-observer.js";
 import { createPriceTable } from "./model/pricing.js";
 import { defaultPrompt } from "./prompts/prompt-version.js";
 import { createAgentService } from "./rpc/agent-service.js";
-import { createRunService } from "./rpc/run-service.js";
-import { createRunLifecycle } from "./runs/run-lifecycle.js";
+import { canceledByRequest, createRunService } from "./rpc/run-service.js";
+import { createGetThreadHandler } from "./rpc/get-thread.js";
+import { createLiveRuns } from "./runs/live-runs.js";
+import { createPostgresRunSignals } from "./runs/postgres-run-signals.js";
+import { anonymous, createRunLifecycle } from "./runs/run-lifecycle.js";
+import { createLocalRunSignals } from "./runs/run-signals.js";
+import { createRunWatcher } from "./runs/run-watch.js";
+import { loadThreadHistory } from "./runs/thread-history.js";
 import { createRunRecorder } from "./runs/run-recorder.js";
 import { startRunRetention } from "./runs/run-retention.js";
 import { openStore, openStoreInWorker } from "./store/index.js";
@@ -231,21 +237,41 @@ export async function startAgentService(
 
     const pgliteTemplate =
       options.pgliteTemplate ?? (config.store.dataTemplate === undefined ? undefined : await readStoreTemplate(config.store.dataTemplate));
-    // PostgreSQL does its work in the database server; embedded PGlite does it in a thread of its own.
+    // PostgreSQL does its work in the database server; embedded PGlite does it in a thread of its own,
+    // except in memory (`memory://`, which keeps nothing: for tests and trials), where starting fast matters more.
+    const template = pgliteTemplate === undefined ? {} : { pgliteTemplate };
     const store =
-      config.store.databaseUrl === undefined
-        ? await openStoreInWorker({ dataDir: config.store.dataDir, ...(pgliteTemplate === undefined ? {} : { pgliteTemplate }) })
-        : await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir, poolSize: config.store.poolSize, logger });
+      config.store.databaseUrl !== undefined
+        ? await openStore({ databaseUrl: config.store.databaseUrl, dataDir: config.store.dataDir, poolSize: config.store.poolSize, logger })
+        : config.store.dataDir === "memory://"
+          ? await openStore({ dataDir: config.store.dataDir, ...template })
+          : await openStoreInWorker({ dataDir: config.store.dataDir, ...template });
     closers.push(() => store.close());
     logger.info(
       { store: store.kind, ...(store.kind === "pglite" ? { data_dir: config.store.dataDir } : {}) },
       store.kind === "pglite" ? `runs are recorded in embedded PGlite under ${config.store.dataDir}` : "runs are recorded in PostgreSQL",
     );
+    if (store.kind === "pglite") {
+      // Only this process opens the embedded store: a run still running in it belonged to one that stopped.
+      const interrupted = await store.endInterruptedRuns(new Date());
+      if (interrupted > 0) {
+        logger.warn({ runs: interrupted }, "runs left running by a process that stopped are recorded as failed (INTERRUPTED)");
+      }
+    }
+    // Watch and cancel reach other replicas through PostgreSQL; the embedded store has no others.
+    const signals =
+      config.store.databaseUrl === undefined
+        ? createLocalRunSignals()
+        : await createPostgresRunSignals({ connectionString: config.store.databaseUrl, logger });
+    closers.push(() => signals.close());
+    const live = createLiveRuns();
+    signals.onCancel((runId) => live.cancel(runId, canceledByRequest(runId)));
     const recorder = createRunRecorder({
       store,
       logger,
       maxQueued: config.store.maxQueuedRecords,
       flushDelayMs: config.store.batchMs,
+      onStored: (runIds) => signals.publishStored([...runIds]),
       observer: {
         onWrite: (write) => metrics.recordRunStoreWrite(write),
         onDropped: (dropped) => metrics.recordRunRecordsDropped(dropped),
@@ -256,6 +282,7 @@ export async function startAgentService(
     closers.push(async () => {
       await recorder.close(config.store.flushTimeoutMs);
     });
+    const watcher = createRunWatcher({ store, live, signals, logger });
     const retention = startRunRetention({ store, logger, retentionDays: config.store.retentionDays });
     closers.push(() => retention.stop());
 
@@ -270,14 +297,39 @@ export async function startAgentService(
       router.service(
         AgentService,
         createAgentService({
-          lifecycle: createRunLifecycle({ executor, limits, limiter, metrics, logger, recorder }),
+          lifecycle: createRunLifecycle({
+            executor,
+            limits,
+            limiter,
+            metrics,
+            logger,
+            recorder,
+            store,
+            live,
+            watcher,
+            threadHistory: (thread) =>
+              loadThreadHistory(store, thread, { maxRuns: config.threads.historyRuns, maxChars: config.threads.historyChars }),
+            idempotencyTtlMs: config.store.idempotencyTtlHours * 3_600_000,
+            durableWaitMs: config.store.flushTimeoutMs,
+          }),
           health,
           models: () => gateway.status(),
           cache: () => cache?.state(),
           version,
         }),
       );
-      router.service(RunService, createRunService({ store, recorder, logger }));
+      router.service(
+        RunService,
+        createRunService({
+          store,
+          recorder,
+          logger,
+          live,
+          watcher,
+          signals,
+          getThread: createGetThreadHandler({ store, recorder, logger, principalOf: () => anonymous }),
+        }),
+      );
       router.service(Health, createGrpcHealthService(health));
       // Last, so that it covers every method registered above.
       guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });

@@ -10,6 +10,9 @@ import type { AgentExecutor } from "../server/agent/agent-executor.js";
 import { startHttpServer } from "../server/http-server.js";
 import { createRunLifecycle } from "../server/runs/run-lifecycle.js";
 import { createRunRecorder } from "../server/runs/run-recorder.js";
+import { createLiveRuns } from "../server/runs/live-runs.js";
+import { createLocalRunSignals } from "../server/runs/run-signals.js";
+import { createRunWatcher } from "../server/runs/run-watch.js";
 import { openStore } from "../server/store/index.js";
 import { createAgentService } from "../server/rpc/agent-service.js";
 import { createHealthStatus } from "../server/rpc/health-status.js";
@@ -236,6 +239,8 @@ describe("INTERNAL", () => {
     const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
     // An executor with a bug, behind the real server and handlers.
     const broken: AgentExecutor = {
+      primaryModel: "sim-large",
+      promptVersion: "broken",
       // eslint-disable-next-line require-yield
       async *run() {
         throw new TypeError("cannot read properties of undefined (reading 'secret internals')");
@@ -243,6 +248,7 @@ describe("INTERNAL", () => {
     };
     const telemetry = createTracing({ serviceName: "test", serviceVersion: "0", otlpUrl: undefined });
     const store = await openStore({ dataDir: "memory://", pgliteTemplate: storeTemplate() });
+    const live = createLiveRuns();
     const server = await startHttpServer({
       host: "127.0.0.1",
       port: 0,
@@ -259,6 +265,9 @@ describe("INTERNAL", () => {
               limiter: createRunLimiter({ maxConcurrent: 1, maxQueued: 0 }),
               metrics: createServiceMetrics(new MeterProvider().getMeter("test")),
               recorder: createRunRecorder({ store, logger }),
+              store,
+              live,
+              watcher: createRunWatcher({ store, live, signals: createLocalRunSignals(), logger }),
             }),
             health: createHealthStatus([]),
             models: () => [],

@@ -132,6 +132,10 @@ describe("runs are durable records", () => {
     expect(lastHour.runs).toHaveLength(4);
     const garbage = await client.listRuns({ pageToken: "not-a-token" }).catch((err: unknown) => err);
     expect(isAgentServiceError(garbage) && garbage.code).toBe(Code.InvalidArgument);
+    // Well formed, but its time is out of any date's range: refused, never a failed store read.
+    const farToken = Buffer.from(JSON.stringify([1e20, "run", "fingerprint"])).toString("base64url");
+    const far = await client.listRuns({ pageToken: farToken }).catch((err: unknown) => err);
+    expect(isAgentServiceError(far) && [far.code, far.rawMessage]).toEqual([Code.InvalidArgument, expect.stringContaining("page_token")]);
     const missing = await client.getRun("no-such-run").catch((err: unknown) => err);
     expect(isAgentServiceError(missing) && missing.code).toBe(Code.NotFound);
     const empty = await client.getRun("").catch((err: unknown) => err);

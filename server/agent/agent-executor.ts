@@ -41,7 +41,14 @@ export interface AgentExecutorOptions {
 
 /** One run, with its limits already resolved against the server's caps. */
 export interface RunRequest {
+  /** The run's id. Default a new one from `newRunId`. */
+  readonly runId?: string;
   readonly input: string;
+  /**
+   * Earlier turns of the conversation, oldest first, between the system
+   * prompt and the input: what a run in a thread starts from. Default none.
+   */
+  readonly history?: readonly BaseMessage[];
   readonly maxIterations: number;
   readonly maxExecutionTimeMs: number;
   /** W3C trace id of the run's trace. */
@@ -63,6 +70,10 @@ export interface RunRequest {
 
 /** Runs agents as streams of events. */
 export interface AgentExecutor {
+  /** The model a run starts on (the gateway's primary). */
+  readonly primaryModel: string;
+  /** The id of the prompt version runs use. */
+  readonly promptVersion: string;
   /**
    * Runs the agent loop and yields every event, ending with `runCompleted`.
    * Aborting `signal` stops every model call and tool at once and makes the
@@ -90,7 +101,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       return message;
     };
 
-    const runId = newRunId();
+    const runId = request.runId ?? newRunId();
     const parent = request.traceContext ?? context.active();
     const span = tracer.startSpan(
       "invoke_agent agent-service",
@@ -111,7 +122,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const log = request.log?.child({ run_id: runId });
 
     const budget = createRunBudget(signal, request.maxExecutionTimeMs);
-    const messages: BaseMessage[] = [new SystemMessage(prompt.system), new HumanMessage(request.input)];
+    const messages: BaseMessage[] = [new SystemMessage(prompt.system), ...(request.history ?? []), new HumanMessage(request.input)];
     let stopReason = StopReason.MAX_ITERATIONS;
     let output = "";
     // False while the loop runs; still false in `finally` only when the
@@ -285,7 +296,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     }
   }
 
-  return { run };
+  return { primaryModel, promptVersion: prompt.id, run };
 }
 
 function modelCallOf(turn: ModelTurn) {

@@ -11,7 +11,7 @@ const limits: RequestLimits = {
 };
 
 const duration = (seconds: bigint, nanos: number) => ({ seconds, nanos }) as Duration;
-const fields = (maxExecutionTime?: Duration): RunFields => ({ input: "hi", maxIterations: 0, maxExecutionTime, bypassCache: false });
+const fields = (maxExecutionTime?: Duration): RunFields => ({ input: "hi", maxIterations: 0, maxExecutionTime, bypassCache: false, idempotencyKey: "", threadId: "" });
 
 describe("max_execution_time", () => {
   it.each([
@@ -35,5 +35,28 @@ describe("max_execution_time", () => {
     const violations = checkRunFields(fields(time), limits);
     expect(violations.map((v) => v.field)).toEqual(["max_execution_time"]);
     expect(violations[0]?.description).toMatch(message);
+  });
+});
+
+describe("idempotency_key and thread_id", () => {
+  const withIds = (idempotencyKey: string, threadId: string): RunFields => ({ ...fields(), idempotencyKey, threadId });
+
+  it.each([
+    { name: "empty", value: "" },
+    { name: "a UUID", value: "0b6f7c1e-9a8d-4a3b-8f61-2f5c3c1b7d90" },
+    { name: "128 printable characters", value: "k".repeat(127) + "~" },
+  ])("accepts $name", ({ value }) => {
+    expect(checkRunFields(withIds(value, value), limits)).toEqual([]);
+  });
+
+  it.each([
+    { name: "129 characters", value: "k".repeat(129), message: /^must be at most 128 characters, got 129$/ },
+    { name: "a space", value: "my key", message: /^must hold only printable ASCII/ },
+    { name: "a newline", value: "key\n", message: /^must hold only printable ASCII/ },
+    { name: "non-ASCII", value: "clé", message: /^must hold only printable ASCII/ },
+  ])("refuses $name in either, naming each field", ({ value, message }) => {
+    const violations = checkRunFields(withIds(value, value), limits);
+    expect(violations.map((v) => v.field)).toEqual(["idempotency_key", "thread_id"]);
+    expect(violations.every((v) => message.test(v.description))).toBe(true);
   });
 });

@@ -20,7 +20,17 @@ export interface RunFields {
   readonly maxIterations: number;
   readonly maxExecutionTime?: Duration | undefined;
   readonly bypassCache: boolean;
+  /** Empty when none. */
+  readonly idempotencyKey: string;
+  /** Empty when none. */
+  readonly threadId: string;
 }
+
+/** Longest idempotency key or thread id. */
+export const maxIdChars = 128;
+
+/** Printable ASCII, space excluded: what an id may hold, so that it logs and compares plainly. */
+const idPattern = /^[\x21-\x7e]+$/;
 
 /** A run's limits after defaults and caps. */
 export interface ResolvedRunLimits {
@@ -71,6 +81,16 @@ export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldV
         "max_execution_time",
         `must be at most ${limits.maxExecutionTimeCapMs / 1000}s (the server cap), got ${ms / 1000}s`,
       );
+    }
+  }
+  for (const [field, value] of [
+    ["idempotency_key", fields.idempotencyKey],
+    ["thread_id", fields.threadId],
+  ] as const) {
+    if (value.length > maxIdChars) {
+      violation(field, `must be at most ${maxIdChars} characters, got ${value.length}`);
+    } else if (value !== "" && !idPattern.test(value)) {
+      violation(field, "must hold only printable ASCII characters without spaces (such as a UUID), or be empty for none");
     }
   }
   return violations;

@@ -1,32 +1,38 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import { ExecuteResponseSchema, StreamResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
+import { ExecuteResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
-import { StepSchema, StopReason, type Step } from "../../gen/agent/v1/run_pb.js";
-import {
-  RunEventSchema,
-  RunSchema,
-  RunStatus,
-  type RunEvent,
-  type RunService,
-  type Run,
-} from "../../gen/agent/v1/run_service_pb.js";
+import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
+import type { LiveRuns } from "../runs/live-runs.js";
+import { anonymous } from "../runs/run-lifecycle.js";
+import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
+import type { RunSignals } from "../runs/run-signals.js";
+import type { RunWatcher } from "../runs/run-watch.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
-import type { RunEventRow, RunFilter, RunRow, RunStatus as StoredStatus, RunStore } from "../store/index.js";
+import type { RunFilter, RunRow, RunStatus as StoredStatus, RunStore } from "../store/index.js";
 import { connectErrorWithDetail, invalidArgumentError } from "./error-detail.js";
 
 /** Dependencies of {@link createRunService}. */
 export interface RunServiceOptions {
   readonly store: RunStore;
+  /** Runs in progress on this replica: CancelRun stops them directly. */
+  readonly live: LiveRuns;
+  /** Follows runs, wherever they run (WatchRun; CancelRun waits with it). */
+  readonly watcher: RunWatcher;
+  /** Carries CancelRun to the replica running the run. */
+  readonly signals: RunSignals;
+  /** The GetThread handler. */
+  readonly getThread: ServiceImpl<typeof RunService>["getThread"];
   /** This replica's recorder: a read first waits for what it has queued, so a caller sees its own runs. */
   readonly recorder: RunRecorder;
   readonly logger: Logger;
   /** Longest wait for the recorder before reading anyway. Default 2,000 ms. */
   readonly flushWaitMs?: number;
+  /** Longest wait of CancelRun for the run to end. Default 10,000 ms. */
+  readonly cancelWaitMs?: number;
 }
 
 /** Events per GetRun response. */
@@ -34,18 +40,13 @@ const eventsPerPage = 1_000;
 const defaultPageSize = 50;
 const maxPageSize = 200;
 
-const statusOf: Record<StoredStatus, RunStatus> = {
-  running: RunStatus.RUNNING,
-  completed: RunStatus.COMPLETED,
-  failed: RunStatus.FAILED,
-  canceled: RunStatus.CANCELED,
-};
 const storedStatusOf = new Map<RunStatus, StoredStatus>(Object.entries(statusOf).map(([k, v]) => [v, k as StoredStatus]));
 
 /** The RunService handlers: runs read back from the store. */
 export function createRunService(options: RunServiceOptions): ServiceImpl<typeof RunService> {
-  const { store, recorder, logger } = options;
+  const { store, recorder, logger, live, watcher, signals, getThread } = options;
   const flushWaitMs = options.flushWaitMs ?? 2_000;
+  const cancelWaitMs = options.cancelWaitMs ?? 10_000;
 
   /** Waits for this replica's queued records, bounded: a store that is down answers the read itself. */
   async function caughtUp(signal: AbortSignal): Promise<void> {
@@ -63,16 +64,11 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
 
   return {
     async getRun(req, ctx) {
-      if (req.runId.trim() === "") {
-        throw invalid("run_id", "must be the run_id of a run, as Execute or Stream returned it");
-      }
+      requireRunId(req.runId);
       await caughtUp(ctx.signal);
       const row = await read("get run", () => store.getRun(req.runId));
-      if (row === undefined) {
-        // The id is echoed, but never more of it than an id can be.
-        throw connectErrorWithDetail(`no run with run_id "${req.runId.slice(0, 64)}" (unknown, or older than the retention period)`, Code.NotFound, {
-          reason: "RUN_NOT_FOUND",
-        });
+      if (row === undefined || row.principal !== anonymous) {
+        throw runNotFound(req.runId);
       }
       const afterSeq = req.includeEvents ? req.eventsAfterSeq : 0;
       const needEvents = req.includeEvents || row.result === undefined;
@@ -85,6 +81,43 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
         moreEvents: req.includeEvents && (events.length > eventsPerPage || rows.length > eventsPerPage),
       };
     },
+
+    async *watchRun(req, ctx) {
+      requireRunId(req.runId);
+      for await (const event of watcher.watch(req.runId, req.afterSeq, anonymous, ctx.signal)) {
+        yield { event };
+      }
+    },
+
+    async cancelRun(req, ctx) {
+      requireRunId(req.runId);
+      const reason = canceledByRequest(req.runId);
+      if (!live.cancel(req.runId, reason)) {
+        await caughtUp(ctx.signal);
+        // Waits a moment for a run started elsewhere an instant ago; undefined: it runs here after all.
+        const row = await watcher.find(req.runId, anonymous, ctx.signal);
+        if (row !== undefined && row.status !== "running") {
+          return { run: runOf(row, []) };
+        }
+        if (row === undefined || !live.cancel(req.runId, reason)) {
+          try {
+            await signals.publishCancel(req.runId);
+          } catch (err) {
+            logger.warn({ err, run_id: req.runId }, "could not send a cancel to the other replicas");
+            throw connectErrorWithDetail(
+              "the run runs on another replica, which cannot be reached now; try again shortly",
+              Code.Unavailable,
+              { reason: "RUN_STORE_UNAVAILABLE", retryAfterMs: 1_000 },
+              err,
+            );
+          }
+        }
+      }
+      const ended = await watcher.ended(req.runId, anonymous, AbortSignal.any([ctx.signal, AbortSignal.timeout(cancelWaitMs)]));
+      return { run: runOf(ended, []) };
+    },
+
+    getThread,
 
     async listRuns(req, ctx) {
       if (req.pageSize > maxPageSize) {
@@ -132,57 +165,26 @@ function dateOf(field: string, time: Timestamp | undefined): Date | undefined {
   return timestampDate(time);
 }
 
-function invalid(field: string, description: string): ConnectError {
-  return invalidArgumentError([create(FieldViolationSchema, { field, description })]);
+/** The error a run gets when CancelRun stops it, on whichever replica runs it. */
+export function canceledByRequest(runId: string): ConnectError {
+  return connectErrorWithDetail("the run was canceled (CancelRun)", Code.Canceled, { reason: "RUN_CANCELED", runId });
 }
 
-function runOf(row: RunRow, steps: Step[]): Run {
-  return create(RunSchema, {
-    runId: row.runId,
-    principal: row.principal,
-    threadId: row.threadId,
-    status: statusOf[row.status],
-    input: row.input,
-    output: row.output,
-    promptVersion: row.promptVersion,
-    model: row.model,
-    modelsUsed: [...row.modelsUsed],
-    usage: { inputTokens: row.inputTokens, outputTokens: row.outputTokens, totalTokens: row.totalTokens },
-    costUsd: row.costUsd,
-    iterations: row.iterations,
-    stopReason: row.stopReason === "" ? StopReason.UNSPECIFIED : (StopReason[row.stopReason.toUpperCase() as keyof typeof StopReason] ?? StopReason.UNSPECIFIED),
-    errorCode: row.errorCode,
-    errorMessage: row.errorMessage,
-    traceId: row.traceId,
-    startedAt: timestampFromDate(row.startedAt),
-    ...(row.endedAt === undefined ? {} : { endedAt: timestampFromDate(row.endedAt) }),
-    steps,
+function requireRunId(runId: string): void {
+  if (runId.trim() === "") {
+    throw invalid("run_id", "must be the run_id of a run, as Execute or Stream returned it");
+  }
+}
+
+/** NOT_FOUND for a run that does not exist or is not the caller's; the id is echoed, never more of it than an id can be. */
+function runNotFound(runId: string): ConnectError {
+  return connectErrorWithDetail(`no run with run_id "${runId.slice(0, 64)}" (unknown, or older than the retention period)`, Code.NotFound, {
+    reason: "RUN_NOT_FOUND",
   });
 }
 
-/** A failed or running run's steps, from its events (a completed one's are in its summary). */
-function stepsOf(events: readonly RunEvent[]): Step[] {
-  const steps: Step[] = [];
-  for (const { event } of events) {
-    const e = event?.event;
-    if (e?.case === "modelCallFinished" && e.value.call !== undefined) {
-      steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "modelCall", value: e.value.call } }));
-    } else if (e?.case === "toolCallFinished" && e.value.call !== undefined) {
-      steps.push(create(StepSchema, { iteration: e.value.iteration, kind: { case: "toolCall", value: e.value.call } }));
-    }
-  }
-  return steps;
-}
-
-/** The events of one stored row: one, or several packed (size-delimited, consecutive seqs). */
-function eventsOf(row: RunEventRow): RunEvent[] {
-  const reader = new BinaryReader(row.payload);
-  const events: RunEvent[] = [];
-  const at = timestampFromDate(row.at);
-  for (let seq = row.seq; reader.pos < reader.len; seq += 1) {
-    events.push(create(RunEventSchema, { seq, at, event: fromBinary(StreamResponseSchema, reader.bytes()) }));
-  }
-  return events;
+function invalid(field: string, description: string): ConnectError {
+  return invalidArgumentError([create(FieldViolationSchema, { field, description })]);
 }
 
 function filterFingerprint(principal: string, status: RunStatus, after: Timestamp | undefined, before: Timestamp | undefined): string {
@@ -201,7 +203,15 @@ function decodePageToken(token: string, fingerprint: string): { startedAt: Date;
   } catch {
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || typeof parsed[0] !== "number" || typeof parsed[1] !== "string" || typeof parsed[2] !== "string") {
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    typeof parsed[0] !== "number" ||
+    // A time outside Date's range would reach the store as an invalid date.
+    Number.isNaN(new Date(parsed[0]).getTime()) ||
+    typeof parsed[1] !== "string" ||
+    typeof parsed[2] !== "string"
+  ) {
     throw invalid("page_token", "must be the next_page_token of a previous ListRuns response, unchanged");
   }
   if (parsed[2] !== fingerprint) {

@@ -1,20 +1,26 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { sizeDelimitedEncode } from "@bufbuild/protobuf/wire";
-import { Code } from "@connectrpc/connect";
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { BaseMessage } from "@langchain/core/messages";
+import { createHash, randomUUID } from "node:crypto";
 import { ROOT_CONTEXT, trace, type Span } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { ExecuteResponseSchema, StreamResponseSchema, type ExecuteResponse, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
 import { ErrorDetailSchema } from "../../gen/agent/v1/errors_pb.js";
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import { connectErrorWithDetail } from "../rpc/error-detail.js";
 import { toConnectError } from "../rpc/error-mapping.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "../rpc/request-rules.js";
 import type { RunLimiter } from "../rpc/run-limiter.js";
 import { traceIdOf } from "../rpc/trace-interceptor.js";
-import type { RunRow, RunStatus } from "../store/index.js";
+import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunStopReason } from "../telemetry/service-metric-events.js";
+import type { LiveRuns } from "./live-runs.js";
 import type { RunRecorder } from "./run-recorder.js";
+import type { RunWatcher } from "./run-watch.js";
 
 /** Dependencies of {@link createRunLifecycle}. */
 export interface RunLifecycleOptions {
@@ -27,6 +33,26 @@ export interface RunLifecycleOptions {
   readonly logger: Logger;
   /** Where runs and their events are recorded, behind the run. */
   readonly recorder: RunRecorder;
+  /** Where idempotency keys are claimed, before the run (not behind it). */
+  readonly store: Pick<RunStore, "claimIdempotencyKey">;
+  /** Runs in progress on this replica, for watchers and CancelRun. */
+  readonly live: LiveRuns;
+  /** Follows a run that a repeated idempotency key attaches to. */
+  readonly watcher: RunWatcher;
+  /** The earlier turns of a thread, as messages; default: threads start empty. */
+  readonly threadHistory?: (thread: { readonly principal: string; readonly threadId: string }) => Promise<BaseMessage[]>;
+  /** How long an idempotency key holds after its first use. Default 24 hours. */
+  readonly idempotencyTtlMs?: number;
+  /**
+   * Longest wait for a keyed or threaded run's final record to be durable
+   * before its answer is sent anyway (the store is down; the record follows
+   * when it is back). Default 5,000 ms.
+   */
+  readonly durableWaitMs?: number;
+  /** Longest wait for an idempotency key's claim before the run goes ahead unchecked. Default 2,000 ms. */
+  readonly claimTimeoutMs?: number;
+  /** Creates run ids. Default `crypto.randomUUID`. */
+  readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -48,44 +74,156 @@ export interface RunLifecycle {
    * Runs the agent and yields its events, each with its `seq`, ending with
    * `runCompleted`; throws the `ConnectError` the caller gets when the run
    * fails. Every event is recorded, and the run's row when it starts and ends.
+   * A repeated idempotency key yields the events of the run that holds it.
    */
   run(call: RunCall): AsyncGenerator<StreamResponse, void, undefined>;
 }
 
 /** Until callers authenticate, every run is the anonymous principal's. */
-const anonymous = "anonymous";
+export const anonymous = "anonymous";
+
+const dayMs = 24 * 60 * 60 * 1000;
 
 /**
- * Creates the run lifecycle, the one sequence every run goes through: an
- * execution slot, the executor's events numbered and recorded, the run's row
- * written when it starts and when it ends, its log lines and metrics. The
- * RPC handlers (Execute, Stream) are thin adapters over it.
+ * Creates the run lifecycle, the one sequence every run goes through: the
+ * idempotency key's claim (or the run that holds it), an execution slot, the
+ * thread's earlier turns, the executor's events numbered, recorded and shown
+ * to watchers, the run's row written when it starts and when it ends (durably
+ * before the answer, for a keyed or threaded run), its log lines and metrics.
+ * The RPC handlers (Execute, Stream) are thin adapters over it.
  */
 export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
-  const { executor, limits, limiter, metrics, logger, recorder } = options;
+  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory } = options;
   const now = options.now ?? Date.now;
+  const newRunId = options.newRunId ?? randomUUID;
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? dayMs;
+  const durableWaitMs = options.durableWaitMs ?? 5_000;
+  const claimTimeoutMs = options.claimTimeoutMs ?? 2_000;
+
+  /** Waits, bounded, until everything this run queued is in the store. */
+  async function durable(signal: AbortSignal, log: Logger): Promise<void> {
+    try {
+      await recorder.flush(AbortSignal.any([signal, AbortSignal.timeout(durableWaitMs)]));
+    } catch {
+      if (!signal.aborted) {
+        log.warn({ wait_ms: durableWaitMs }, "the run's record is not in the store yet; answering anyway (it is written when the store is back)");
+      }
+    }
+  }
+
+  let lastUncheckedWarning = -Infinity;
+
+  /**
+   * Claims the run's key; undefined when the store cannot answer within
+   * `claimTimeoutMs`. Then the run goes ahead unchecked: a store outage
+   * fails no run, at the price of a repeat during it running twice.
+   */
+  async function claim(row: RunRow, log: Logger): Promise<IdempotencyOutcome | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        store.claimIdempotencyKey({ run: row, expiredBefore: new Date(now() - idempotencyTtlMs) }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${claimTimeoutMs} ms`)), claimTimeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      metrics.idempotencyUnchecked();
+      if (now() - lastUncheckedWarning >= 10_000) {
+        lastUncheckedWarning = now();
+        log.warn({ err, run_id: row.runId }, "the run store cannot claim idempotency keys: runs go ahead without the check until it is back");
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function history(principal: string, threadId: string, traceId: string): Promise<BaseMessage[] | undefined> {
+    if (threadId === "" || threadHistory === undefined) {
+      return undefined;
+    }
+    try {
+      return await threadHistory({ principal, threadId });
+    } catch (err) {
+      throw connectErrorWithDetail(
+        "the run store is unavailable, and a run in a thread needs its earlier turns; retry shortly",
+        Code.Unavailable,
+        { reason: "RUN_STORE_UNAVAILABLE", retryAfterMs: 1_000, traceId },
+        err,
+      );
+    }
+  }
+
+  /** Waits, bounded, until this run's records are in the store; at once when the store is failing. */
+  async function settle(signal: AbortSignal, log: Logger): Promise<void> {
+    if (!recorder.failing()) {
+      await durable(signal, log);
+    }
+  }
 
   async function* run({ fields, signal, span, streamText }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
+    const principal = anonymous;
     const resolved = resolveRunLimits(fields, limits);
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
     // these lines carry the RPC span's. pino repeats a key a child sets again,
     // so each line must get `span_id` from exactly one place.
-    const runLog = logger.child({ trace_id: traceId, principal: anonymous });
+    const runLog = logger.child({ trace_id: traceId, principal });
     const spanId = span?.spanContext().spanId;
-    let row: RunRow | undefined;
-    const ids = () => ({ span_id: spanId, run_id: row?.runId });
+    const keyed = fields.idempotencyKey !== "";
+    // A later call depends on this run's record: its key's repeat, or the thread's next turn.
+    const mustBeDurable = keyed || fields.threadId !== "";
+    let row = startedRow({
+      runId: newRunId(),
+      principal,
+      threadId: fields.threadId,
+      input: fields.input,
+      model: executor.primaryModel,
+      promptVersion: executor.promptVersion,
+      traceId,
+      startedAt: now(),
+      idempotencyKey: fields.idempotencyKey,
+      requestDigest: keyed ? requestDigest(fields) : "",
+    });
+    const runId = row.runId;
+    const ids = () => ({ span_id: spanId, run_id: runId });
+
+    // Recorded from the start when its claim wrote it; else once it starts, so a refused run leaves no record.
+    let recorded = false;
+    if (keyed) {
+      const claimed = await claim(row, runLog);
+      recorded = claimed !== undefined;
+      if (claimed?.outcome === "mismatch") {
+        throw connectErrorWithDetail(
+          `idempotency_key "${fields.idempotencyKey}" was already used for a different request (run ${claimed.run.runId}); use a new key for a new request`,
+          Code.InvalidArgument,
+          { reason: "IDEMPOTENCY_KEY_REUSED", runId: claimed.run.runId, traceId },
+        );
+      }
+      if (claimed?.outcome === "existing") {
+        runLog.info({ span_id: spanId, run_id: claimed.run.runId, idempotency_key: fields.idempotencyKey, status: claimed.run.status }, "repeated idempotency key: answering with its run");
+        yield* watcher.watch(claimed.run.runId, 0, principal, signal);
+        return;
+      }
+    }
+
     const modelsUsed: string[] = [];
     let seq = 0;
     let release: (() => void) | undefined;
     const started = now();
     let stopReason: RunStopReason = "error";
+    const canceler = new AbortController();
+    const runSignal = AbortSignal.any([signal, canceler.signal]);
+    const liveRun = live.begin(runId, principal, (reason) => canceler.abort(reason));
     try {
       // Waits for a slot; refused at once when the queue is full too.
-      release = await limiter.acquire(signal);
+      release = await limiter.acquire(runSignal);
       metrics.runStarted();
       const request = {
+        runId,
         input: fields.input,
+        history: await history(principal, fields.threadId, traceId),
         traceId,
         useCache: !fields.bypassCache,
         streamText,
@@ -93,20 +231,22 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         log: runLog,
         ...resolved,
       };
-      for await (const event of executor.run(request, signal)) {
+      for await (const event of executor.run(request, runSignal)) {
         seq += 1;
         event.seq = seq;
         const e = event.event;
         if (e.case === "runStarted") {
-          row = startedRow(e.value.runId, fields.input, e.value.model, e.value.promptVersion, traceId, started);
-          recorder.run(row);
+          if (!recorded) {
+            recorder.run(row);
+            recorded = true;
+          }
           runLog.info(
             { ...ids(), model: e.value.model, max_iterations: resolved.maxIterations, max_execution_time_ms: resolved.maxExecutionTimeMs },
             "run started",
           );
         } else if (e.case === "modelCallFinished" && e.value.call !== undefined && !modelsUsed.includes(e.value.call.model)) {
           modelsUsed.push(e.value.call.model);
-        } else if (e.case === "runCompleted" && e.value.result !== undefined && row !== undefined) {
+        } else if (e.case === "runCompleted" && e.value.result !== undefined) {
           const result = e.value.result;
           stopReason = StopReason[result.stopReason].toLowerCase() as RunStopReason;
           row = completedRow(row, result, modelsUsed, now());
@@ -124,42 +264,47 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
             "run finished",
           );
         }
-        if (row !== undefined) {
-          recorder.event({ runId: row.runId, seq, lastSeq: seq, kind: e.case ?? "", payload: sizeDelimitedEncode(StreamResponseSchema, event), at: new Date() });
-          if (e.case === "runCompleted") {
-            // After the event, so that a completed row never has fewer events than it had.
-            recorder.run(row);
+        if (recorded) {
+          recorder.event({ runId, seq, lastSeq: seq, kind: e.case ?? "", payload: sizeDelimitedEncode(StreamResponseSchema, event), at: new Date() });
+        }
+        liveRun.push(event);
+        if (e.case === "runCompleted") {
+          // After the event, so that a completed row never has fewer events than it had.
+          recorder.run(row);
+          liveRun.end();
+          if (mustBeDurable) {
+            await settle(runSignal, runLog);
           }
         }
         yield event;
       }
     } catch (err) {
-      stopReason = signal.aborted ? "canceled" : "error";
-      const { error, internal } = toConnectError(err, { runId: row?.runId, traceId });
+      stopReason = runSignal.aborted ? "canceled" : "error";
+      const { error, internal } = toConnectError(err, { runId: recorded ? runId : undefined, traceId });
       if (internal) {
         runLog.error({ ...ids(), err }, "run failed with an internal error");
       } else {
         runLog.warn({ ...ids(), code: Code[error.code], reason: error.rawMessage }, "run failed");
       }
-      if (row !== undefined && row.status === "running") {
-        const status: RunStatus = error.code === Code.Canceled ? "canceled" : "failed";
-        const reason = error.findDetails(ErrorDetailSchema)[0]?.reason;
-        row = {
-          ...row,
-          status,
-          modelsUsed: [...modelsUsed],
-          errorCode: reason ?? Code[error.code].toUpperCase(),
-          errorMessage: error.rawMessage,
-          endedAt: new Date(now()),
-        };
+      liveRun.end(error);
+      if (recorded && row.status === "running") {
+        row = failedRow(row, error, modelsUsed, now());
         recorder.run(row);
+        if (mustBeDurable) {
+          // So that a retry with the key finds it freed.
+          await settle(AbortSignal.timeout(durableWaitMs), runLog);
+        }
       }
       throw error;
     } finally {
-      if (row !== undefined && row.status === "running") {
+      if (row.status === "running") {
         // The consumer stopped reading mid-run (the caller went away between two events).
-        row = { ...row, status: "canceled", modelsUsed: [...modelsUsed], errorCode: "CANCELED", errorMessage: "the caller went away", endedAt: new Date(now()) };
-        recorder.run(row);
+        const error = new ConnectError("the caller went away", Code.Canceled);
+        liveRun.end(error);
+        if (recorded) {
+          row = failedRow(row, error, modelsUsed, now());
+          recorder.run(row);
+        }
       }
       if (release !== undefined) {
         release();
@@ -171,11 +316,47 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
   return { run };
 }
 
-function startedRow(runId: string, input: string, model: string, promptVersion: string, traceId: string, startedAt: number): RunRow {
+/**
+ * SHA-256 of what decides a run's outcome, in a fixed order: a key reused
+ * with any of it changed is a different request.
+ */
+function requestDigest(fields: RunFields): string {
+  const time = fields.maxExecutionTime === undefined ? null : durationMs(fields.maxExecutionTime);
+  const canonical = JSON.stringify([fields.input, fields.maxIterations, time, fields.bypassCache, fields.threadId]);
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+function failedRow(row: RunRow, error: ConnectError, modelsUsed: readonly string[], endedAt: number): RunRow {
+  const reason = error.findDetails(ErrorDetailSchema)[0]?.reason;
+  return {
+    ...row,
+    status: error.code === Code.Canceled ? "canceled" : "failed",
+    modelsUsed: [...modelsUsed],
+    errorCode: reason ?? Code[error.code].toUpperCase(),
+    errorMessage: error.rawMessage,
+    errorStatus: Code[error.code],
+    endedAt: new Date(endedAt),
+  };
+}
+
+interface StartedRowFields {
+  readonly runId: string;
+  readonly principal: string;
+  readonly threadId: string;
+  readonly input: string;
+  readonly model: string;
+  readonly promptVersion: string;
+  readonly traceId: string;
+  readonly startedAt: number;
+  readonly idempotencyKey: string;
+  readonly requestDigest: string;
+}
+
+function startedRow({ runId, principal, threadId, input, model, promptVersion, traceId, startedAt, idempotencyKey, requestDigest }: StartedRowFields): RunRow {
   return {
     runId,
-    principal: anonymous,
-    threadId: "",
+    principal,
+    threadId,
     status: "running",
     input,
     output: "",
@@ -190,9 +371,10 @@ function startedRow(runId: string, input: string, model: string, promptVersion: 
     stopReason: "",
     errorCode: "",
     errorMessage: "",
+    errorStatus: "",
     traceId,
-    idempotencyKey: "",
-    requestDigest: "",
+    idempotencyKey,
+    requestDigest,
     startedAt: new Date(startedAt),
     endedAt: undefined,
     result: undefined,

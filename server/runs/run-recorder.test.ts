@@ -23,6 +23,10 @@ function memoryStore() {
     getRun: () => Promise.resolve(undefined),
     listEvents: () => Promise.resolve([]),
     listRuns: () => Promise.resolve([]),
+    listThreadRuns: () => Promise.resolve([]),
+    claimIdempotencyKey: () => Promise.resolve({ outcome: "claimed" }),
+    deleteKeysClaimedBefore: () => Promise.resolve(0),
+    endInterruptedRuns: () => Promise.resolve(0),
     deleteEndedBefore: () => Promise.resolve(0),
     close: () => Promise.resolve(),
   };
@@ -37,7 +41,7 @@ const logger = pino({ level: "silent" });
 function row(runId: string, status: RunRow["status"] = "running"): RunRow {
   return {
     runId, principal: "anonymous", threadId: "", status, input: "hi", output: "", promptVersion: "p", model: "m", modelsUsed: [],
-    inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, iterations: 0, stopReason: "", errorCode: "", errorMessage: "",
+    inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, iterations: 0, stopReason: "", errorCode: "", errorMessage: "", errorStatus: "",
     traceId: "t", idempotencyKey: "", requestDigest: "", startedAt: new Date(0), endedAt: undefined, result: undefined,
   };
 }

@@ -30,6 +30,8 @@ export interface RunRecorderOptions {
   readonly retryDelayMs?: number;
   /** Longest wait between retries while the store is down. Default 5,000 ms. */
   readonly maxRetryDelayMs?: number;
+  /** Called after each write with the runs it wrote records of: for watchers (see `RunSignals`). */
+  readonly onStored?: (runIds: ReadonlySet<string>) => void;
 }
 
 /** Records runs behind the RPC: nothing it does makes a run wait or fail. */
@@ -49,6 +51,8 @@ export interface RunRecorder {
   flush(signal?: AbortSignal): Promise<void>;
   /** Rows queued and not yet written. */
   queued(): number;
+  /** True while the store refuses writes (the last write failed). */
+  failing(): boolean;
   /**
    * Writes what is queued and stops, waiting at most `timeoutMs` for a store
    * that is down; resolves with the number of records it could not write.
@@ -101,7 +105,7 @@ function rowOf(entry: EventEntry): RunEventRow {
  * records. A graceful shutdown ({@link RunRecorder.close}) writes it all.
  */
 export function createRunRecorder(options: RunRecorderOptions): RunRecorder {
-  const { store, logger, observer } = options;
+  const { store, logger, observer, onStored } = options;
   const maxQueued = options.maxQueued ?? 100_000;
   const maxQueuedBytes = options.maxQueuedBytes ?? 64 * 1024 * 1024;
   const maxBatch = options.maxBatch ?? 1_000;
@@ -223,7 +227,17 @@ export function createRunRecorder(options: RunRecorderOptions): RunRecorder {
       droppedInOutage = 0;
       release();
       writing = false;
-      schedule(queue.length >= maxBatch ? 0 : flushDelayMs);
+      if (onStored !== undefined) {
+        const runIds = new Set(runs.keys());
+        events.forEach((event) => runIds.add(event.runId));
+        try {
+          onStored(runIds);
+        } catch (err) {
+          logger.warn({ err }, "a listener of stored runs failed");
+        }
+      }
+      // A flush waiting for what arrived during this write does not wait out the batching delay.
+      schedule(queue.length >= maxBatch || waiters.size > 0 ? 0 : flushDelayMs);
     } catch (err) {
       observer?.onWrite?.({ outcome: "error", records: batch.length });
       if (failures === 0) {
@@ -283,6 +297,7 @@ export function createRunRecorder(options: RunRecorderOptions): RunRecorder {
       });
     },
     queued: () => queue.length,
+    failing: () => failures > 0,
     async close(timeoutMs) {
       closed = true;
       const deadline = AbortSignal.timeout(timeoutMs);

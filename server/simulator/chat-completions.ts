@@ -65,7 +65,7 @@ export function handleChatCompletions(
   });
   // Announced only once the close listener is in place, so a listener may abort right away.
   deps.stats.recordRequest(request.model);
-  deps.events.emit("request", { model: request.model, stream: request.stream, traceparent });
+  deps.events.emit("request", { model: request.model, messages: request.messages, stream: request.stream, traceparent });
 
   const turn = planTurn(request);
   const fault = deps.faults.take({ model: request.model, callsTools: turn.kind === "tool-calls" });

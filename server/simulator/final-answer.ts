@@ -30,10 +30,24 @@ export function answerFromToolOutcomes(outcomes: readonly ToolOutcome[]): string
 
 /** The answer to a question no offered tool can help with: it says what was asked. */
 export function plainAnswer(question: string): string {
-  const echoed = question.replace(/\s+/g, " ").trim();
+  const echoed = echo(question);
   if (echoed === "") return "Hello! How can I help you today?";
-  const clipped = echoed.length > maxEchoLength ? `${echoed.slice(0, maxEchoLength)}…` : echoed;
-  return `You asked: "${clipped}". I am a simulated model; offer me the calculator, current_time or inventory_lookup tool and I will use it to answer.`;
+  return `You asked: "${echoed}". I am a simulated model; offer me the calculator, current_time or inventory_lookup tool and I will use it to answer.`;
+}
+
+/**
+ * The answer to "what was my first question?" (see `conversation-recall.ts`): the first user
+ * message of the conversation quoted, e.g. `Your first question was: "What is 17 * 23?".`, or
+ * `You have not asked anything before.` when there is none.
+ */
+export function firstQuestionAnswer(firstQuestion: string | undefined): string {
+  return firstQuestion === undefined ? "You have not asked anything before." : `Your first question was: "${echo(firstQuestion)}".`;
+}
+
+/** A question as an answer quotes it: whitespace collapsed, clipped to {@link maxEchoLength}. */
+function echo(question: string): string {
+  const echoed = question.replace(/\s+/g, " ").trim();
+  return echoed.length > maxEchoLength ? `${echoed.slice(0, maxEchoLength)}…` : echoed;
 }
 
 function describeOutcome({ name, arguments: args, result }: ToolOutcome): string {

@@ -13,6 +13,7 @@ const assistantCalls = (...calls: Array<[id: string, name: string, args: string]
   tool_calls: calls.map(([id, name, args]) => ({ id, type: "function", function: { name, arguments: args } })),
 });
 const toolResult = (id: string, content: string): ChatMessage => ({ role: "tool", tool_call_id: id, content });
+const assistant = (content: string): ChatMessage => ({ role: "assistant", content });
 
 const calls = (...planned: Array<[name: string, args: Record<string, unknown>]>): PlannedTurn => ({
   kind: "tool-calls",
@@ -137,6 +138,24 @@ describe("planTurn", () => {
       [user("#loop")],
       [tool("inventory_lookup"), tool("calculator")],
       calls(["inventory_lookup", { query: "SKU-1001" }]),
+    ],
+    [
+      "quotes the conversation's first question when asked for it",
+      [system("You are helpful."), user("What is 17 * 23?"), assistant("391"), user("Thanks."), assistant("You're welcome."), user("What was my first question?")],
+      allTools,
+      answer('Your first question was: "What is 17 * 23?".'),
+    ],
+    [
+      "recalls the first question instead of calling a tool the same message asks for",
+      [user("Is SKU-1 in stock?"), assistant("Yes."), user("What was my first question, and what is 2 + 2?")],
+      allTools,
+      answer('Your first question was: "Is SKU-1 in stock?".'),
+    ],
+    [
+      "says there was no earlier question when the recall question is the first",
+      [system("You are helpful."), user("what was my first question?")],
+      allTools,
+      answer("You have not asked anything before."),
     ],
     [
       "greets when there is no user message",

@@ -1,5 +1,6 @@
 import { messageText, type ChatMessage, type ChatRequest } from "./chat-request.js";
-import { answerFromToolOutcomes, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
+import { asksForFirstQuestion, firstQuestionBefore } from "./conversation-recall.js";
+import { answerFromToolOutcomes, firstQuestionAnswer, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
 import { longAnswerFor } from "./long-answer.js";
 import { findToolIntent, toolIntents, type ToolArguments } from "./tool-intents.js";
 
@@ -20,7 +21,9 @@ const loopDirective = "#loop";
 /**
  * Decides the simulated model's next turn from the conversation, deterministically:
  * 1. `#loop` in the latest user message → call the first offered tool again, never answering;
- *    `#words <count>[x<length>]` → answer with that many words (see `long-answer.ts`).
+ *    `#words <count>[x<length>]` → answer with that many words (see `long-answer.ts`);
+ *    "what was my first question" → quote the conversation's first user message, or say there
+ *    was none (see `conversation-recall.ts`), so a test can see earlier turns were sent.
  * 2. The conversation ends with tool results → retry a failed call once (its result starts with
  *    "Error"), else answer with one sentence per result, quoting each verbatim.
  * 3. Otherwise → call every offered tool the latest user message asks for (calculator, then
@@ -40,6 +43,9 @@ export function planTurn(request: Pick<ChatRequest, "messages" | "tools">): Plan
   const long = longAnswerFor(question);
   if (long !== undefined) {
     return { kind: "answer", content: long };
+  }
+  if (asksForFirstQuestion(question)) {
+    return { kind: "answer", content: firstQuestionAnswer(firstQuestionBefore(messages, userIndex)) };
   }
   if (messages.at(-1)?.role === "tool") {
     return planAfterToolResults(messages.slice(userIndex + 1), question, offered);

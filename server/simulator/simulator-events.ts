@@ -1,7 +1,11 @@
+import type { ChatMessage } from "./chat-request.js";
+
 /** Payload of the simulator's `request` event. */
 export interface SimulatorRequestEvent {
   /** The requested model. */
   readonly model: string;
+  /** The request's messages as the simulator read them, so tests can see what the model was sent (e.g. a thread's earlier turns). */
+  readonly messages: readonly ChatMessage[];
   /** Whether the response is streamed (SSE). */
   readonly stream: boolean;
   /** The W3C `traceparent` header the caller sent, if any, so tests can follow a trace into the model. */

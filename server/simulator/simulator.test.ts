@@ -5,7 +5,7 @@ import type {
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createSimulator, type Simulator } from "./index.js";
+import { createSimulator, type Simulator, type SimulatorRequestEvent } from "./index.js";
 
 const tools: ChatCompletionFunctionTool[] = [
   functionTool("calculator", { expression: { type: "string" } }),
@@ -125,6 +125,34 @@ describe("simulator over HTTP", () => {
     );
   });
 
+  it("answers from earlier turns: a three-turn conversation whose third question refers to the first", async () => {
+    const sent: ChatCompletionMessageParam[][] = [];
+    const onRequest = (event: SimulatorRequestEvent) => sent.push([...event.messages] as ChatCompletionMessageParam[]);
+    sim.events.on("request", onRequest);
+    const conversation: ChatCompletionMessageParam[] = [{ role: "system", content: "You are helpful." }];
+    const ask = async (question: string) => {
+      conversation.push({ role: "user", content: question });
+      const completion = await client.chat.completions.create({ model: "sim-small", messages: conversation });
+      const answer = completion.choices[0]?.message.content ?? "";
+      conversation.push({ role: "assistant", content: answer });
+      return answer;
+    };
+    try {
+      await ask("What is  17 * 23?");
+      await ask("Tell me about the moon");
+      expect(await ask("What was my first question?")).toBe('Your first question was: "What is 17 * 23?".');
+    } finally {
+      sim.events.off("request", onRequest);
+    }
+    expect(sent.map((messages) => messages.length)).toEqual([2, 4, 6]);
+    expect(sent[2]).toEqual(conversation.slice(0, 6));
+  });
+
+  it("says so when asked for the first question of a conversation that has none before it", async () => {
+    const completion = await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "What was my first question?" }], tools });
+    expect(completion.choices[0]?.message.content).toBe("You have not asked anything before.");
+  });
+
   it("never answers a #loop question", async () => {
     const { answer, messages } = await runAgent(client, "#loop keep going", 4);
     expect(answer).toBeUndefined();
@@ -204,8 +232,8 @@ describe("simulator over HTTP", () => {
       sim.events.off("request", onRequest);
     }
     expect(announced).toEqual([
-      { model: "sim-small", stream: false },
-      { model: "sim-large", stream: true },
+      { model: "sim-small", messages: [{ role: "user", content: "Hi" }], stream: false },
+      { model: "sim-large", messages: [{ role: "user", content: "Hi" }], stream: true },
     ]);
     expect(sim.stats()).toEqual({ requests: 2, byModel: { "sim-small": 1, "sim-large": 1 }, aborted: 0, abortedByModel: {}, bodyBytesWritten: expect.any(Number) });
   });

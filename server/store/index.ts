@@ -2,7 +2,17 @@
  * The durable store of runs and their events, on PostgreSQL or embedded
  * PGlite: {@link openStore} is the entry point.
  */
-export type { RunEventRow, RunFilter, RunRow, RunStatus, RunStore, RunWriteBatch } from "./run-store.js";
+export type {
+  IdempotencyClaim,
+  IdempotencyOutcome,
+  RunEventRow,
+  RunFilter,
+  RunRow,
+  RunStatus,
+  RunStore,
+  RunWriteBatch,
+  ThreadFilter,
+} from "./run-store.js";
 export { createStoreTemplate, openStore } from "./open-store.js";
 export type { StoreOptions } from "./open-store.js";
 export { createSqlRunStore } from "./sql-run-store.js";

@@ -54,23 +54,26 @@ describe.each(engines)("migrations on $name", (engine) => {
 
   it("names a failing migration and keeps nothing of it", async () => {
     await applyMigrations(db);
-    const broken = { version: 2, name: "broken", sql: "CREATE TABLE leftover (a integer); SELECT no_such_function()" };
-    await expect(applyMigrations(db, [...migrations, broken])).rejects.toThrow(/^migration 2 "broken" failed: function no_such_function\(\) does not exist$/);
+    const broken = { version: migrations.length + 1, name: "broken", sql: "CREATE TABLE leftover (a integer); SELECT no_such_function()" };
+    await expect(applyMigrations(db, [...migrations, broken])).rejects.toThrow(
+      new RegExp(`^migration ${migrations.length + 1} "broken" failed: function no_such_function\\(\\) does not exist$`),
+    );
     expect(await db.query("SELECT 1 FROM pg_tables WHERE tablename = 'leftover'")).toEqual([]);
     expect(await db.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version")).toEqual(
       migrations.map(({ version }) => ({ version })),
     );
   });
 
-  it("creates the indexes of migration 1", async () => {
+  it("creates the indexes of every migration", async () => {
     await applyMigrations(db);
     const rows = await db.query<{ indexname: string }>(
-      "SELECT indexname FROM pg_indexes WHERE tablename IN ('runs', 'run_events') ORDER BY indexname",
+      "SELECT indexname FROM pg_indexes WHERE tablename IN ('runs', 'run_events', 'idempotency_keys') ORDER BY indexname",
     );
     expect(rows.map((row) => row.indexname)).toEqual([
+      "idempotency_keys_claimed_idx",
+      "idempotency_keys_pkey",
       "run_events_pkey",
       "runs_ended_idx",
-      "runs_idempotency_key_idx",
       "runs_pkey",
       "runs_principal_started_idx",
       "runs_started_idx",
@@ -79,20 +82,26 @@ describe.each(engines)("migrations on $name", (engine) => {
     ]);
   });
 
-  it("refuses a status outside the four, and a reused idempotency key of one principal", async () => {
+  it("refuses a status outside the four", async () => {
     await applyMigrations(db);
     const store = createSqlRunStore(db);
     await expect(store.write({ runs: [completedRun({ runId: uniqueId("bad"), status: "paused" as "running" })], events: [] })).rejects.toThrow(
       /runs_status_check/,
     );
+  });
+
+  it("keeps one holder per principal and key, while runs keep the key they ran with", async () => {
+    await applyMigrations(db);
+    const claim = (runId: string, principal: string, key: string) =>
+      db.query("INSERT INTO idempotency_keys (principal, idempotency_key, request_digest, run_id, claimed_at) VALUES ($1, $2, 'd', $3, now())", [principal, key, runId]);
     const key = uniqueId("key");
-    await store.write({ runs: [completedRun({ runId: uniqueId("first"), idempotencyKey: key })], events: [] });
-    await expect(store.write({ runs: [completedRun({ runId: uniqueId("second"), idempotencyKey: key })], events: [] })).rejects.toThrow(
-      /runs_idempotency_key_idx/,
-    );
-    // Another principal may use the same key, and no key is no constraint.
-    await store.write({ runs: [completedRun({ runId: uniqueId("third"), idempotencyKey: key, principal: "bob" })], events: [] });
-    await store.write({ runs: [completedRun({ runId: uniqueId("fourth") }), completedRun({ runId: uniqueId("fifth") })], events: [] });
+    await claim(uniqueId("first"), "alice", key);
+    await expect(claim(uniqueId("second"), "alice", key)).rejects.toThrow(/idempotency_keys_pkey/);
+    // Another principal may use the same key.
+    await claim(uniqueId("third"), "bob", key);
+    // Runs of one key (a failed attempt, then its retry) are both kept.
+    const store = createSqlRunStore(db);
+    await store.write({ runs: [completedRun({ runId: uniqueId("failed"), idempotencyKey: key }), completedRun({ runId: uniqueId("retry"), idempotencyKey: key })], events: [] });
   });
 });
 

@@ -61,6 +61,25 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "idempotency keys, run error status, thread index",
+    sql: `
+      ALTER TABLE runs ADD COLUMN error_status text NOT NULL DEFAULT '';
+      DROP INDEX runs_idempotency_key_idx;
+      CREATE TABLE idempotency_keys (
+        principal text NOT NULL,
+        idempotency_key text NOT NULL,
+        request_digest text NOT NULL,
+        run_id text NOT NULL,
+        claimed_at timestamptz NOT NULL,
+        PRIMARY KEY (principal, idempotency_key)
+      );
+      CREATE INDEX idempotency_keys_claimed_idx ON idempotency_keys (claimed_at);
+      DROP INDEX runs_thread_started_idx;
+      CREATE INDEX runs_thread_started_idx ON runs (principal, thread_id, started_at, run_id) WHERE thread_id <> '';
+    `,
+  },
 ];
 
 /**

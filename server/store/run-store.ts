@@ -39,6 +39,12 @@ export interface RunRow {
   readonly errorCode: string;
   /** The error message a failed run's caller was shown; empty otherwise. */
   readonly errorMessage: string;
+  /**
+   * The Connect code of the error a failed or canceled run's caller got, by
+   * its `Code` name ("Unavailable", "Canceled", …); empty otherwise. With
+   * `errorCode` and `errorMessage` it rebuilds that error for a watcher.
+   */
+  readonly errorStatus: string;
   readonly traceId: string;
   /** The caller's idempotency key; empty when none. */
   readonly idempotencyKey: string;
@@ -92,6 +98,39 @@ export interface RunFilter {
   readonly limit: number;
 }
 
+/** A claim of an idempotency key for a new run (see {@link RunStore.claimIdempotencyKey}). */
+export interface IdempotencyClaim {
+  /** The new run, status `running`, with its principal, `idempotencyKey` and `requestDigest`. */
+  readonly run: RunRow;
+  /** A key claimed before this time has expired: the claim takes it over. */
+  readonly expiredBefore: Date;
+}
+
+/**
+ * What a claim found: the key was free (or freed) and is now the new run's,
+ * and the run's row is stored; or another run holds it, with the same
+ * request (`existing`: replay it, or follow it while it runs) or another
+ * (`mismatch`: the key was reused for a different request).
+ */
+export type IdempotencyOutcome =
+  | { readonly outcome: "claimed" }
+  | { readonly outcome: "existing"; readonly run: RunRow }
+  | { readonly outcome: "mismatch"; readonly run: RunRow };
+
+/** Which runs of a thread {@link RunStore.listThreadRuns} returns. */
+export interface ThreadFilter {
+  readonly principal: string;
+  readonly threadId: string;
+  /** Keyset cursor: only runs strictly newer than this (startedAt, runId) pair. */
+  readonly newerThan?: { readonly startedAt: Date; readonly runId: string };
+  /** Only completed runs (the turns a new run starts from). Default false. */
+  readonly completedOnly?: boolean;
+  /** Page size. */
+  readonly limit: number;
+  /** `oldest` (default) pages forward from the first run; `newest` returns the last `limit` runs, newest first. */
+  readonly order?: "oldest" | "newest";
+}
+
 /** The store of runs and their events. */
 export interface RunStore {
   /** "postgres" or "pglite": what is behind it, for logs and Health. */
@@ -104,6 +143,24 @@ export interface RunStore {
   listEvents(runId: string, afterSeq: number, limit: number): Promise<RunEventRow[]>;
   /** Runs matching `filter`, newest first (startedAt, then runId, descending). */
   listRuns(filter: RunFilter): Promise<RunRow[]>;
+  /** Runs of one principal's thread, in (startedAt, runId) order. */
+  listThreadRuns(filter: ThreadFilter): Promise<RunRow[]>;
+  /**
+   * Claims `claim.run.idempotencyKey` for the principal, in one transaction:
+   * the key is taken when it is free, expired, or held by a run that failed
+   * or was canceled, and then the run's row is written with it (durable
+   * before the claim resolves). Concurrent claims of one key: one wins, the
+   * others see its run.
+   */
+  claimIdempotencyKey(claim: IdempotencyClaim): Promise<IdempotencyOutcome>;
+  /** Forgets idempotency keys claimed before `cutoff`, at most `batchSize`; returns how many. */
+  deleteKeysClaimedBefore(cutoff: Date, batchSize: number): Promise<number>;
+  /**
+   * Ends every run still `running` as failed with `errorCode` "INTERRUPTED":
+   * for a store only this process uses (embedded), at start-up, where such
+   * runs belonged to a process that stopped without ending them. Returns how many.
+   */
+  endInterruptedRuns(endedAt: Date): Promise<number>;
   /**
    * Deletes runs that ended before `cutoff`, and their events, at most
    * `batchSize` runs per call (so retention never holds long locks);

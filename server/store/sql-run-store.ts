@@ -1,4 +1,4 @@
-import type { RunEventRow, RunFilter, RunRow, RunStore } from "./run-store.js";
+import type { IdempotencyOutcome, RunEventRow, RunFilter, RunRow, RunStore, ThreadFilter } from "./run-store.js";
 import { runColumnNames, runParams, toRunEventRow, toRunRow, type SqlRecord } from "./run-row-codec.js";
 import type { SqlDatabase } from "./sql-database.js";
 
@@ -55,6 +55,41 @@ const DELETE_ENDED_BEFORE = `
   )
   SELECT count(*)::integer AS deleted FROM deleted_runs`;
 
+/** Takes a free key; a held one is left alone (the claim then reads who holds it). */
+const INSERT_KEY = `
+  INSERT INTO idempotency_keys (principal, idempotency_key, request_digest, run_id, claimed_at)
+  VALUES ($1, $2, $3, $4, $5::timestamptz)
+  ON CONFLICT (principal, idempotency_key) DO NOTHING
+  RETURNING run_id`;
+
+const HELD_KEY = `
+  SELECT request_digest, run_id, claimed_at FROM idempotency_keys
+  WHERE principal = $1 AND idempotency_key = $2
+  FOR UPDATE`;
+
+const TAKE_OVER_KEY = `
+  UPDATE idempotency_keys SET request_digest = $3, run_id = $4, claimed_at = $5::timestamptz
+  WHERE principal = $1 AND idempotency_key = $2`;
+
+const DELETE_KEYS_CLAIMED_BEFORE = `
+  WITH doomed AS (
+    SELECT principal, idempotency_key FROM idempotency_keys WHERE claimed_at < $1 ORDER BY claimed_at LIMIT $2 FOR UPDATE SKIP LOCKED
+  ), deleted AS (
+    DELETE FROM idempotency_keys k USING doomed d
+    WHERE k.principal = d.principal AND k.idempotency_key = d.idempotency_key
+    RETURNING 1
+  )
+  SELECT count(*)::integer AS deleted FROM deleted`;
+
+const END_INTERRUPTED_RUNS = `
+  WITH ended AS (
+    UPDATE runs SET status = 'failed', error_code = 'INTERRUPTED', error_status = 'Unavailable',
+      error_message = 'the service stopped before the run ended; run it again', ended_at = $1::timestamptz
+    WHERE status = 'running'
+    RETURNING 1
+  )
+  SELECT count(*)::integer AS ended FROM ended`;
+
 /**
  * Creates the {@link RunStore} on `db`, whose schema {@link applyMigrations}
  * has brought up to date. The same SQL serves PostgreSQL and PGlite.
@@ -98,6 +133,42 @@ export function createSqlRunStore(db: SqlDatabase): RunStore {
       const { sql, params } = listRunsQuery(filter);
       const rows = await db.query<SqlRecord>(sql, params);
       return rows.map(toRunRow);
+    },
+    async listThreadRuns(filter) {
+      const { sql, params } = threadRunsQuery(filter);
+      const rows = await db.query<SqlRecord>(sql, params);
+      return rows.map(toRunRow);
+    },
+    async claimIdempotencyKey({ run, expiredBefore }) {
+      const claimedAt = run.startedAt.toISOString();
+      const keyParams = [run.principal, run.idempotencyKey, run.requestDigest, run.runId, claimedAt];
+      return db.transaction(async (tx): Promise<IdempotencyOutcome> => {
+        const inserted = await tx.query(INSERT_KEY, keyParams);
+        if (inserted.length === 0) {
+          const [held] = await tx.query<SqlRecord>(HELD_KEY, [run.principal, run.idempotencyKey]);
+          const holderId = held?.["run_id"];
+          const [holderRecord] =
+            typeof holderId === "string" ? await tx.query<SqlRecord>(`SELECT ${runColumnList} FROM runs WHERE run_id = $1`, [holderId]) : [];
+          const holder = holderRecord === undefined ? undefined : toRunRow(holderRecord);
+          const claimedBefore = held?.["claimed_at"];
+          const expired = claimedBefore instanceof Date && claimedBefore < expiredBefore;
+          const freed = holder === undefined || holder.status === "failed" || holder.status === "canceled";
+          if (holder !== undefined && !expired && !freed) {
+            return held?.["request_digest"] === run.requestDigest ? { outcome: "existing", run: holder } : { outcome: "mismatch", run: holder };
+          }
+          await tx.query(TAKE_OVER_KEY, keyParams);
+        }
+        await tx.query(UPSERT_RUNS, runParams.map(({ value }) => [value(run)]));
+        return { outcome: "claimed" };
+      });
+    },
+    async deleteKeysClaimedBefore(cutoff, batchSize) {
+      const rows = await db.query<{ deleted: number }>(DELETE_KEYS_CLAIMED_BEFORE, [cutoff.toISOString(), batchSize]);
+      return rows[0]?.deleted ?? 0;
+    },
+    async endInterruptedRuns(endedAt) {
+      const rows = await db.query<{ ended: number }>(END_INTERRUPTED_RUNS, [endedAt.toISOString()]);
+      return rows[0]?.ended ?? 0;
     },
     async deleteEndedBefore(cutoff, batchSize) {
       const rows = await db.query<{ deleted: number }>(DELETE_ENDED_BEFORE, [cutoff.toISOString(), batchSize]);
@@ -161,6 +232,25 @@ function listRunsQuery(filter: RunFilter): { sql: string; params: unknown[] } {
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   return {
     sql: `SELECT ${runColumnList} FROM runs ${where} ORDER BY started_at DESC, run_id DESC LIMIT ${param(filter.limit)}`,
+    params,
+  };
+}
+
+/** The query of {@link RunStore.listThreadRuns}: keyset on (started_at, run_id), in the order asked for. */
+function threadRunsQuery(filter: ThreadFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [filter.principal, filter.threadId];
+  const conditions = ["principal = $1", "thread_id = $2"];
+  if (filter.completedOnly === true) {
+    conditions.push("status = 'completed'");
+  }
+  if (filter.newerThan !== undefined) {
+    params.push(filter.newerThan.startedAt.toISOString(), filter.newerThan.runId);
+    conditions.push(`(started_at, run_id) > ($${params.length - 1}::timestamptz, $${params.length}::text)`);
+  }
+  params.push(filter.limit);
+  const direction = filter.order === "newest" ? "DESC" : "ASC";
+  return {
+    sql: `SELECT ${runColumnList} FROM runs WHERE ${conditions.join(" AND ")} ORDER BY started_at ${direction}, run_id ${direction} LIMIT $${params.length}`,
     params,
   };
 }

@@ -111,6 +111,10 @@ async function openInThread(options: WorkerStoreOpenOptions, held: { release: ()
     getRun: (runId) => call("getRun", runId),
     listEvents: (runId, afterSeq, limit) => call("listEvents", runId, afterSeq, limit),
     listRuns: (filter) => call("listRuns", filter),
+    listThreadRuns: (filter) => call("listThreadRuns", filter),
+    claimIdempotencyKey: (claim) => call("claimIdempotencyKey", claim),
+    deleteKeysClaimedBefore: (cutoff, batchSize) => call("deleteKeysClaimedBefore", cutoff, batchSize),
+    endInterruptedRuns: (endedAt) => call("endInterruptedRuns", endedAt),
     deleteEndedBefore: (cutoff, batchSize) => call("deleteEndedBefore", cutoff, batchSize),
     async close() {
       try {

@@ -83,6 +83,8 @@ export const METRIC_AGENT_CACHE_L2_ERRORS = "agent.cache.l2.errors";
 export const METRIC_AGENT_RUN_STORE_WRITES = "agent.run_store.writes";
 /** Run records not recorded because the recorder's queue was full, by kind (`run`, `event`). */
 export const METRIC_AGENT_RUN_STORE_DROPPED = "agent.run_store.dropped";
+/** Runs with an idempotency key that went ahead without its check, the store being unreachable. */
+export const METRIC_AGENT_IDEMPOTENCY_UNCHECKED = "agent.idempotency.unchecked";
 /** Run records waiting to be written. */
 export const METRIC_AGENT_RUN_STORE_QUEUED = "agent.run_store.queued";
 /** Kind of a run record: `run` or `event`. */

@@ -17,6 +17,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   METRIC_AGENT_CACHE_L2_ERRORS,
   METRIC_AGENT_RUN_STORE_DROPPED,
+  METRIC_AGENT_IDEMPOTENCY_UNCHECKED,
   METRIC_AGENT_RUN_STORE_QUEUED,
   METRIC_AGENT_RUN_STORE_WRITES,
   ATTR_AGENT_RECORD_KIND,
@@ -97,6 +98,8 @@ export interface ServiceMetrics {
   recordRunRecordsDropped(dropped: { readonly kind: "run" | "event"; readonly count: number }): void;
   /** Reports `agent.run_store.queued`, calling `read` at each collection. Returns a function that stops it. */
   observeRunStoreQueue(read: () => number): () => void;
+  /** A run with an idempotency key went ahead without its check (the store was unreachable): `agent.idempotency.unchecked`. */
+  idempotencyUnchecked(): void;
 }
 
 const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, "half-open": 1, open: 2 };
@@ -172,6 +175,10 @@ export function createServiceMetrics(meter: Meter): ServiceMetrics {
     description: "Run records dropped because the recorder's queue was full (the store was down too long)",
     unit: "{record}",
   });
+  const idempotencyUnchecked = meter.createCounter(METRIC_AGENT_IDEMPOTENCY_UNCHECKED, {
+    description: "Runs with an idempotency key that went ahead without its check, the run store being unreachable",
+    unit: "{run}",
+  });
   const runStoreQueued = meter.createObservableGauge(METRIC_AGENT_RUN_STORE_QUEUED, {
     description: "Run records waiting to be written to the store",
     unit: "{record}",
@@ -183,6 +190,9 @@ export function createServiceMetrics(meter: Meter): ServiceMetrics {
     },
     recordRunRecordsDropped({ kind, count }) {
       runStoreDropped.add(count, { [ATTR_AGENT_RECORD_KIND]: kind });
+    },
+    idempotencyUnchecked() {
+      idempotencyUnchecked.add(1);
     },
     observeRunStoreQueue(read) {
       const callback: ObservableCallback = (result) => {

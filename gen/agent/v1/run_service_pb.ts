@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/run_service.proto.
  */
 export const file_agent_v1_run_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEi5gMKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXAiaAoIUnVuRXZlbnQSCwoDc2VxGAEgASgNEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVldmVudBgDIAEoCzIYLmFnZW50LnYxLlN0cmVhbVJlc3BvbnNlIlEKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmluY2x1ZGVfZXZlbnRzGAIgASgIEhgKEGV2ZW50c19hZnRlcl9zZXEYAyABKA0iZQoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuEiIKBmV2ZW50cxgCIAMoCzISLmFnZW50LnYxLlJ1bkV2ZW50EhMKC21vcmVfZXZlbnRzGAMgASgIItcBCg9MaXN0UnVuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmFnZW50LnYxLlJ1blN0YXR1cxIxCg1zdGFydGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5zdGFydGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0uYWdlbnQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqJAQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJSVU5fU1RBVFVTX1JVTk5JTkcQARIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBACEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAMSFwoTUlVOX1NUQVRVU19DQU5DRUxFRBAEMowBCgpSdW5TZXJ2aWNlEjsKBkdldFJ1bhIXLmFnZW50LnYxLkdldFJ1blJlcXVlc3QaGC5hZ2VudC52MS5HZXRSdW5SZXNwb25zZRJBCghMaXN0UnVucxIZLmFnZW50LnYxLkxpc3RSdW5zUmVxdWVzdBoaLmFnZW50LnYxLkxpc3RSdW5zUmVzcG9uc2ViBnByb3RvMw", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
+  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEi5gMKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXAiaAoIUnVuRXZlbnQSCwoDc2VxGAEgASgNEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVldmVudBgDIAEoCzIYLmFnZW50LnYxLlN0cmVhbVJlc3BvbnNlIlEKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmluY2x1ZGVfZXZlbnRzGAIgASgIEhgKEGV2ZW50c19hZnRlcl9zZXEYAyABKA0iZQoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuEiIKBmV2ZW50cxgCIAMoCzISLmFnZW50LnYxLlJ1bkV2ZW50EhMKC21vcmVfZXZlbnRzGAMgASgIItcBCg9MaXN0UnVuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmFnZW50LnYxLlJ1blN0YXR1cxIxCg1zdGFydGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5zdGFydGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0uYWdlbnQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoDSI7ChBXYXRjaFJ1blJlc3BvbnNlEicKBWV2ZW50GAEgASgLMhguYWdlbnQudjEuU3RyZWFtUmVzcG9uc2UiIgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLwoRQ2FuY2VsUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuIkwKEEdldFRocmVhZFJlcXVlc3QSEQoJdGhyZWFkX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIkkKEUdldFRocmVhZFJlc3BvbnNlEhsKBHJ1bnMYASADKAsyDS5hZ2VudC52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKokBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUlVOTklORxABEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAISFQoRUlVOX1NUQVRVU19GQUlMRUQQAxIXChNSVU5fU1RBVFVTX0NBTkNFTEVEEAQy3QIKClJ1blNlcnZpY2USOwoGR2V0UnVuEhcuYWdlbnQudjEuR2V0UnVuUmVxdWVzdBoYLmFnZW50LnYxLkdldFJ1blJlc3BvbnNlEkEKCExpc3RSdW5zEhkuYWdlbnQudjEuTGlzdFJ1bnNSZXF1ZXN0GhouYWdlbnQudjEuTGlzdFJ1bnNSZXNwb25zZRJDCghXYXRjaFJ1bhIZLmFnZW50LnYxLldhdGNoUnVuUmVxdWVzdBoaLmFnZW50LnYxLldhdGNoUnVuUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5hZ2VudC52MS5DYW5jZWxSdW5SZXF1ZXN0GhsuYWdlbnQudjEuQ2FuY2VsUnVuUmVzcG9uc2USRAoJR2V0VGhyZWFkEhouYWdlbnQudjEuR2V0VGhyZWFkUmVxdWVzdBobLmFnZW50LnYxLkdldFRocmVhZFJlc3BvbnNlYgZwcm90bzM", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
 
 /**
  * The record of one run.
@@ -344,6 +344,163 @@ export const ListRunsResponseSchema: GenMessage<ListRunsResponse> = /*@__PURE__*
   messageDesc(file_agent_v1_run_service, 5);
 
 /**
+ * Asks to follow one run.
+ *
+ * @generated from message agent.v1.WatchRunRequest
+ */
+export type WatchRunRequest = Message<"agent.v1.WatchRunRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * Only events with a larger seq; 0 means from the first.
+   *
+   * @generated from field: uint32 after_seq = 2;
+   */
+  afterSeq: number;
+};
+
+/**
+ * Describes the message agent.v1.WatchRunRequest.
+ * Use `create(WatchRunRequestSchema)` to create a new message.
+ */
+export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 6);
+
+/**
+ * One event of the watched run.
+ *
+ * @generated from message agent.v1.WatchRunResponse
+ */
+export type WatchRunResponse = Message<"agent.v1.WatchRunResponse"> & {
+  /**
+   * The event, exactly as Stream sent it, with its seq (Execute's runs have
+   * no text deltas).
+   *
+   * @generated from field: agent.v1.StreamResponse event = 1;
+   */
+  event?: StreamResponse | undefined;
+};
+
+/**
+ * Describes the message agent.v1.WatchRunResponse.
+ * Use `create(WatchRunResponseSchema)` to create a new message.
+ */
+export const WatchRunResponseSchema: GenMessage<WatchRunResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 7);
+
+/**
+ * Asks to stop one run.
+ *
+ * @generated from message agent.v1.CancelRunRequest
+ */
+export type CancelRunRequest = Message<"agent.v1.CancelRunRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+};
+
+/**
+ * Describes the message agent.v1.CancelRunRequest.
+ * Use `create(CancelRunRequestSchema)` to create a new message.
+ */
+export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 8);
+
+/**
+ * The run, once it has ended.
+ *
+ * @generated from message agent.v1.CancelRunResponse
+ */
+export type CancelRunResponse = Message<"agent.v1.CancelRunResponse"> & {
+  /**
+   * Its record: canceled, or whatever it had ended as before the request.
+   * Still running only if the replica running it stopped answering; steps
+   * are empty.
+   *
+   * @generated from field: agent.v1.Run run = 1;
+   */
+  run?: Run | undefined;
+};
+
+/**
+ * Describes the message agent.v1.CancelRunResponse.
+ * Use `create(CancelRunResponseSchema)` to create a new message.
+ */
+export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 9);
+
+/**
+ * Asks for one conversation.
+ *
+ * @generated from message agent.v1.GetThreadRequest
+ */
+export type GetThreadRequest = Message<"agent.v1.GetThreadRequest"> & {
+  /**
+   * Required.
+   *
+   * @generated from field: string thread_id = 1;
+   */
+  threadId: string;
+
+  /**
+   * Runs per page: 1 to 200; 0 means 50.
+   *
+   * @generated from field: uint32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message agent.v1.GetThreadRequest.
+ * Use `create(GetThreadRequestSchema)` to create a new message.
+ */
+export const GetThreadRequestSchema: GenMessage<GetThreadRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 10);
+
+/**
+ * A page of a thread's runs, oldest first.
+ *
+ * @generated from message agent.v1.GetThreadResponse
+ */
+export type GetThreadResponse = Message<"agent.v1.GetThreadResponse"> & {
+  /**
+   * Steps are empty: GetRun has them.
+   *
+   * @generated from field: repeated agent.v1.Run runs = 1;
+   */
+  runs: Run[];
+
+  /**
+   * Pass as page_token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message agent.v1.GetThreadResponse.
+ * Use `create(GetThreadResponseSchema)` to create a new message.
+ */
+export const GetThreadResponseSchema: GenMessage<GetThreadResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 11);
+
+/**
  * Where a run is in its life.
  *
  * @generated from enum agent.v1.RunStatus
@@ -422,6 +579,43 @@ export const RunService: GenService<{
     methodKind: "unary";
     input: typeof ListRunsRequestSchema;
     output: typeof ListRunsResponseSchema;
+  },
+  /**
+   * A run's events after after_seq: the recorded ones, then the live ones
+   * as they happen, wherever the run runs, until its last event. A run that
+   * completed ends the stream after run_completed; one that failed or was
+   * canceled ends it with the error its caller got. Resumes a Stream whose
+   * connection broke: pass the seq of the last event received.
+   *
+   * @generated from rpc agent.v1.RunService.WatchRun
+   */
+  watchRun: {
+    methodKind: "server_streaming";
+    input: typeof WatchRunRequestSchema;
+    output: typeof WatchRunResponseSchema;
+  },
+  /**
+   * Stops a run wherever it runs: its model call is aborted and it ends as
+   * canceled. Answers once the run has ended (at once for a run that had
+   * already ended), with its record.
+   *
+   * @generated from rpc agent.v1.RunService.CancelRun
+   */
+  cancelRun: {
+    methodKind: "unary";
+    input: typeof CancelRunRequestSchema;
+    output: typeof CancelRunResponseSchema;
+  },
+  /**
+   * The runs of one conversation (thread_id on Execute and Stream), oldest
+   * first, a page at a time. NOT_FOUND when the caller has no such thread.
+   *
+   * @generated from rpc agent.v1.RunService.GetThread
+   */
+  getThread: {
+    methodKind: "unary";
+    input: typeof GetThreadRequestSchema;
+    output: typeof GetThreadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agent_v1_run_service, 0);
