@@ -6,6 +6,7 @@ import { StopReason, ToolCallStatus } from "../../gen/agent/v1/run_pb.js";
 import type { ModelGateway, ModelTurn, ModelTurnEvent, ModelTurnRequest, RequestedToolCall } from "../model/model-gateway.js";
 import { createPromptVersion } from "../prompts/prompt-version.js";
 import { createAgentExecutor, type RunRequest } from "./agent-executor.js";
+import { decodeRunState, encodeRunState } from "./run-state.js";
 import { applyRunEvent, createRunSummary } from "./run-summary.js";
 import { createBuiltinTools, createToolRegistry, createToolRunner, defineTool, type AgentTool } from "./tools/index.js";
 
@@ -140,6 +141,37 @@ describe("agent executor", () => {
     // The second model turn saw the tool's answer.
     const toolMessage = gateway.requests[1]?.messages.at(-1);
     expect(toolMessage?.content).toBe("391");
+  });
+
+  it("resumes from the state a turn left, on another executor, to the same answer without repeating the turn", async () => {
+    const script = [callTools(calculator("c1", '{"expression":"17 * 23"}')), answer("It is 391.")];
+    const whole = completed(await collect(executorWith(scriptedGateway(script)).run(request(), new AbortController().signal)));
+
+    // The first executor takes one turn (its tool call included) and stops there.
+    const states: string[] = [];
+    const first = scriptedGateway(script);
+    await collect(executorWith(first).run(request({ maxIterations: 1, onTurn: (state) => states.push(encodeRunState(state)) }), new AbortController().signal));
+    expect(states).toHaveLength(1);
+
+    // Another executor, as on another replica, continues from the encoded state.
+    const second = scriptedGateway([answer("It is 391.")]);
+    const resumed = completed(
+      await collect(executorWith(second).run(request({ input: "ignored", from: decodeRunState(states[0] ?? "") }), new AbortController().signal)),
+    );
+    expect(second.requests).toHaveLength(1);
+    expect(second.requests[0]?.messages.map((m) => m.getType())).toEqual(["system", "human", "ai", "tool"]);
+    expect(second.requests[0]?.messages.at(-1)?.content).toBe("391");
+    expect({ ...resumed, runId: "", duration: undefined }).toEqual({ ...whole, runId: "", duration: undefined });
+  });
+
+  it("runs with the prompt its request brings", async () => {
+    const gateway = scriptedGateway([answer("Done.")]);
+    const prompt = createPromptVersion("experiment", "You are terse.");
+    const events = await collect(executorWith(gateway).run(request({ prompt }), new AbortController().signal));
+    expect(gateway.requests[0]?.messages[0]?.content).toBe("You are terse.");
+    expect(completed(events).promptVersion).toBe(prompt.id);
+    const started = events[0]?.event;
+    expect(started?.case === "runStarted" && started.value.promptVersion).toBe(prompt.id);
   });
 
   it("builds the summary as the fold of the events it streamed", async () => {

@@ -1,10 +1,10 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { StreamResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
+import { ExecuteResponseSchema, StreamResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
 import {
   ModelCallSchema,
   StopReason,
@@ -16,6 +16,7 @@ import {
 import type { ModelGateway, ModelTurn, RequestedToolCall } from "../model/model-gateway.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
 import { createRunBudget, isRunTimeLimitError } from "./run-budget.js";
+import { copyRunState, type RunState } from "./run-state.js";
 import { applyRunEvent, createRunSummary } from "./run-summary.js";
 import type { ToolCallErrorReason, ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
 
@@ -27,7 +28,7 @@ export interface AgentExecutorOptions {
   readonly tools: ToolRegistry;
   /** Runs tool calls: validation, timeouts, errors as messages. */
   readonly toolRunner: ToolRunner;
-  /** The system prompt of every run. */
+  /** The system prompt of a run whose request brings none. */
   readonly prompt: PromptVersion;
   /** Monotonic clock in milliseconds. Default `performance.now`. */
   readonly clock?: () => number;
@@ -66,13 +67,24 @@ export interface RunRequest {
   readonly traceContext?: Context;
   /** Logger carrying the caller's identity and the trace id; the run adds its run id. Default none. */
   readonly log?: Logger;
+  /** The prompt version the run uses (the caller chose it). Default the executor's. */
+  readonly prompt?: PromptVersion;
+  /**
+   * Continues a run from a state {@link RunRequest.onTurn} gave (on this
+   * replica or another): its messages, turns and summary so far; `input`,
+   * `history` and `prompt` are then not used again. The run still starts
+   * with `runStarted`. Default: a new run.
+   */
+  readonly from?: RunState;
+  /** Called after every model turn and its tool calls, with the run's state: what a pause would keep. */
+  readonly onTurn?: (state: RunState) => void;
 }
 
 /** Runs agents as streams of events. */
 export interface AgentExecutor {
   /** The model a run starts on (the gateway's primary). */
   readonly primaryModel: string;
-  /** The id of the prompt version runs use. */
+  /** The id of the prompt version runs use when their request brings none. */
   readonly promptVersion: string;
   /**
    * Runs the agent loop and yields every event, ending with `runCompleted`.
@@ -86,14 +98,17 @@ export interface AgentExecutor {
 export function createAgentExecutor(options: AgentExecutorOptions): AgentExecutor {
   const clock = options.clock ?? (() => performance.now());
   const newRunId = options.newRunId ?? randomUUID;
-  const { gateway, tools, toolRunner, prompt } = options;
+  const { gateway, tools, toolRunner } = options;
+  const defaultPrompt = options.prompt;
   const primaryModel = gateway.modelNames[0] ?? "";
   const tracer = options.tracer ?? trace.getTracer("agent-service");
 
   async function* run(request: RunRequest, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
     signal.throwIfAborted();
     const started = clock();
-    const summary = createRunSummary();
+    const prompt = request.prompt ?? defaultPrompt;
+    const resumed = request.from === undefined ? undefined : copyRunState(request.from);
+    const summary = resumed?.summary ?? createRunSummary();
     // Every event goes through the same fold that builds the final summary.
     const emit = (event: MessageInitShape<typeof StreamResponseSchema>["event"]): StreamResponse => {
       const message = create(StreamResponseSchema, { event });
@@ -122,7 +137,9 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const log = request.log?.child({ run_id: runId });
 
     const budget = createRunBudget(signal, request.maxExecutionTimeMs);
-    const messages: BaseMessage[] = [new SystemMessage(prompt.system), ...(request.history ?? []), new HumanMessage(request.input)];
+    const messages: BaseMessage[] = resumed
+      ? [...resumed.messages]
+      : [new SystemMessage(prompt.system), ...(request.history ?? []), new HumanMessage(request.input)];
     let stopReason = StopReason.MAX_ITERATIONS;
     let output = "";
     // False while the loop runs; still false in `finally` only when the
@@ -143,7 +160,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
         },
       });
 
-      for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
+      for (let iteration = (resumed?.iteration ?? 0) + 1; iteration <= request.maxIterations; iteration++) {
         let turn: ModelTurn | undefined;
         for await (const event of gateway.streamTurn({
           messages,
@@ -183,6 +200,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           // An empty turn is malformed output: tell the model instead of failing the run.
           messages.push(new AIMessage(""));
           messages.push(new HumanMessage("Error: your reply was empty. Answer the task, or call one of the tools."));
+          request.onTurn?.({ iteration, messages: [...messages], summary: clone(ExecuteResponseSchema, summary) });
           continue;
         }
 
@@ -214,6 +232,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           const record = results.get(call.id);
           messages.push(new ToolMessage({ content: record?.result ?? "", tool_call_id: call.id, name: call.name }));
         }
+        request.onTurn?.({ iteration, messages: [...messages], summary: clone(ExecuteResponseSchema, summary) });
       }
       settled = true;
       completed = true;
@@ -296,7 +315,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     }
   }
 
-  return { primaryModel, promptVersion: prompt.id, run };
+  return { primaryModel, promptVersion: defaultPrompt.id, run };
 }
 
 function modelCallOf(turn: ModelTurn) {

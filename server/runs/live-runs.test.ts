@@ -6,7 +6,10 @@ import { createLiveRuns } from "./live-runs.js";
 
 const delta = (seq: number): StreamResponse => create(StreamResponseSchema, { seq, event: { case: "textDelta", value: { iteration: 1, text: `t${seq}` } } });
 
-async function collect(events: AsyncIterable<StreamResponse>): Promise<number[]> {
+async function collect(events: AsyncIterable<StreamResponse> | undefined): Promise<number[]> {
+  if (events === undefined) {
+    throw new Error("the run is not live");
+  }
   const seqs: number[] = [];
   for await (const event of events) {
     seqs.push(event.seq);
@@ -20,7 +23,7 @@ describe("live runs", () => {
     const run = live.begin("r1", "alice", () => undefined);
     run.push(delta(1));
     run.push(delta(2));
-    const following = collect(live.get("r1")?.follow(1, new AbortController().signal) ?? []);
+    const following = collect(live.get("r1")?.follow(1, new AbortController().signal) );
     run.push(delta(3));
     await Promise.resolve();
     run.push(delta(4));
@@ -33,7 +36,13 @@ describe("live runs", () => {
   it("ends every watcher with the run's error, and ignores what comes after the end", async () => {
     const live = createLiveRuns();
     const run = live.begin("r1", "alice", () => undefined);
-    const watchers = [0, 0].map(() => live.get("r1")?.follow(0, AbortSignal.timeout(5_000)));
+    const watchers = [0, 0].map(() => {
+      const watcher = live.get("r1")?.follow(0, AbortSignal.timeout(5_000));
+      if (watcher === undefined) {
+        throw new Error("the run is not live");
+      }
+      return watcher;
+    });
     run.push(delta(1));
     const failed = new ConnectError("the models are down", Code.Unavailable);
     run.end(failed);
@@ -43,7 +52,7 @@ describe("live runs", () => {
       const seen: number[] = [];
       await expect(
         (async () => {
-          for await (const event of watcher ?? []) {
+          for await (const event of watcher ) {
             seen.push(event.seq);
           }
         })(),
@@ -56,11 +65,11 @@ describe("live runs", () => {
     const live = createLiveRuns();
     const run = live.begin("r1", "alice", () => undefined);
     const controller = new AbortController();
-    const following = collect(live.get("r1")?.follow(0, controller.signal) ?? []);
+    const following = collect(live.get("r1")?.follow(0, controller.signal) );
     controller.abort(new ConnectError("the watcher went away", Code.Canceled));
     await expect(following).rejects.toThrow("the watcher went away");
     // The run goes on, and another watcher sees all of it.
-    const later = collect(live.get("r1")?.follow(0, AbortSignal.timeout(5_000)) ?? []);
+    const later = collect(live.get("r1")?.follow(0, AbortSignal.timeout(5_000)) );
     run.push(delta(1));
     run.end();
     expect(await later).toEqual([1]);

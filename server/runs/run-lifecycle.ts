@@ -10,6 +10,7 @@ import { ExecuteResponseSchema, StreamResponseSchema, type ExecuteResponse, type
 import { ErrorDetailSchema } from "../../gen/agent/v1/errors_pb.js";
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import type { PromptVersion } from "../prompts/prompt-version.js";
 import { connectErrorWithDetail } from "../rpc/error-detail.js";
 import { toConnectError } from "../rpc/error-mapping.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "../rpc/request-rules.js";
@@ -51,6 +52,8 @@ export interface RunLifecycleOptions {
   readonly durableWaitMs?: number;
   /** Longest wait for an idempotency key's claim before the run goes ahead unchecked. Default 2,000 ms. */
   readonly claimTimeoutMs?: number;
+  /** The prompt version of every run (until the prompt registry chooses one per run). Default the executor's. */
+  readonly prompt?: PromptVersion;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -93,7 +96,7 @@ const dayMs = 24 * 60 * 60 * 1000;
  * The RPC handlers (Execute, Stream) are thin adapters over it.
  */
 export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
-  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory } = options;
+  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompt } = options;
   const now = options.now ?? Date.now;
   const newRunId = options.newRunId ?? randomUUID;
   const idempotencyTtlMs = options.idempotencyTtlMs ?? dayMs;
@@ -180,7 +183,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       threadId: fields.threadId,
       input: fields.input,
       model: executor.primaryModel,
-      promptVersion: executor.promptVersion,
+      promptVersion: prompt?.id ?? executor.promptVersion,
       traceId,
       startedAt: now(),
       idempotencyKey: fields.idempotencyKey,
@@ -222,6 +225,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       metrics.runStarted();
       const request = {
         runId,
+        ...(prompt === undefined ? {} : { prompt }),
         input: fields.input,
         history: await history(principal, fields.threadId, traceId),
         traceId,
