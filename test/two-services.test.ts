@@ -30,8 +30,11 @@ describe("a caller service and the agent service", () => {
     const body = (await res.json()) as { answer: string; traceId: string };
     expect(body.answer).toMatch(/SKU-1001/);
 
-    const spans = await receiver.waitForSpans(
-      (all) => all.some((s) => s.traceId === body.traceId && s.resource["service.name"] === "orders-service" && s.kind === "server"),
+    // Both services export on their own schedule: wait for the server span of each.
+    const spans = await receiver.waitForSpans((all) =>
+      ["orders-service", "agent-service"].every((service) =>
+        all.some((s) => s.traceId === body.traceId && s.resource["service.name"] === service && s.kind === "server"),
+      ),
     );
     const trace = spans.filter((s) => s.traceId === body.traceId);
     const request = findSpan(trace, "GET /summary");

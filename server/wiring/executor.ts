@@ -1,0 +1,31 @@
+import type { Tracer } from "@opentelemetry/api";
+import { createAgentExecutor, type AgentExecutor } from "../agent/agent-executor.js";
+import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool } from "../agent/tools/index.js";
+import type { ModelGateway } from "../model/model-gateway.js";
+import { defaultPrompt } from "../prompts/prompt-version.js";
+import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+
+/** What {@link wireAgentExecutor} needs. */
+export interface ExecutorWiringOptions {
+  /** The tools the agent may call; default the built-in ones. */
+  readonly tools: readonly AgentTool[] | undefined;
+  /** Per tool call timeout. */
+  readonly toolTimeoutMs: number;
+  readonly gateway: ModelGateway;
+  readonly tracer: Tracer;
+  readonly metrics: ServiceMetrics;
+}
+
+/** Builds the agent executor over the model gateway and the tool registry. */
+export function wireAgentExecutor(options: ExecutorWiringOptions): AgentExecutor {
+  const { gateway, tracer, metrics } = options;
+  const tools = createToolRegistry(options.tools ?? createBuiltinTools());
+  return createAgentExecutor({
+    gateway,
+    tools,
+    toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: options.toolTimeoutMs }),
+    prompt: defaultPrompt,
+    tracer,
+    onToolCall: (call) => metrics.recordToolCall(call),
+  });
+}

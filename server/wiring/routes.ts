@@ -1,0 +1,97 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
+import { RunService } from "../../gen/agent/v1/run_service_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import type { AgentExecutor } from "../agent/agent-executor.js";
+import type { Config } from "../config.js";
+import type { ResponseCache } from "../model/cache/index.js";
+import type { CachedTurn } from "../model/cached-turn.js";
+import type { ModelGateway } from "../model/model-gateway.js";
+import { defaultPrompt } from "../prompts/prompt-version.js";
+import { createAgentService } from "../rpc/agent-service.js";
+import { createGetThreadHandler } from "../rpc/get-thread.js";
+import { createGrpcHealthService } from "../rpc/grpc-health-service.js";
+import type { HealthStatus } from "../rpc/health-status.js";
+import type { RequestLimits } from "../rpc/request-rules.js";
+import { guardRequestMessages } from "../rpc/request-message-guard.js";
+import type { RunLimiter } from "../rpc/run-limiter.js";
+import { createRunService } from "../rpc/run-service.js";
+import { anonymous, createRunLifecycle } from "../runs/run-lifecycle.js";
+import { loadThreadHistory } from "../runs/thread-history.js";
+import type { RunStore } from "../store/index.js";
+import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+import type { RunParts } from "./runs.js";
+
+/** Every service {@link createRoutes} registers, for the answer to a request no route matches. */
+export const routedServices = [AgentService, RunService, Health] as const;
+
+/** What {@link createRoutes} needs. */
+export interface RoutesWiringOptions {
+  readonly config: Pick<Config, "threads" | "store" | "http">;
+  readonly executor: AgentExecutor;
+  /** Defaults and caps for caller-supplied limits. */
+  readonly limits: RequestLimits;
+  readonly limiter: RunLimiter;
+  readonly store: RunStore;
+  readonly runs: RunParts;
+  readonly health: HealthStatus;
+  readonly gateway: ModelGateway;
+  readonly cache: ResponseCache<CachedTurn> | undefined;
+  /** The service's version, reported by `Health`. */
+  readonly version: string;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * The router function: the run lifecycle behind `AgentService`, `RunService`
+ * and `grpc.health.v1.Health`, every method guarded by the request size limit.
+ */
+export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
+  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger } = options;
+  const { recorder, live, watcher, signals } = options.runs;
+  return (router) => {
+    router.service(
+      AgentService,
+      createAgentService({
+        lifecycle: createRunLifecycle({
+          executor,
+          limits,
+          limiter,
+          metrics,
+          logger,
+          recorder,
+          store,
+          live,
+          watcher,
+          threadHistory: (thread) =>
+            loadThreadHistory(store, thread, { maxRuns: config.threads.historyRuns, maxChars: config.threads.historyChars }),
+          idempotencyTtlMs: config.store.idempotencyTtlHours * 3_600_000,
+          durableWaitMs: config.store.flushTimeoutMs,
+          // One prompt for every run, until the prompt registry chooses one per run.
+          prompt: defaultPrompt,
+        }),
+        health,
+        models: () => gateway.status(),
+        cache: () => cache?.state(),
+        version,
+      }),
+    );
+    router.service(
+      RunService,
+      createRunService({
+        store,
+        recorder,
+        logger,
+        live,
+        watcher,
+        signals,
+        getThread: createGetThreadHandler({ store, recorder, logger, principalOf: () => anonymous }),
+      }),
+    );
+    router.service(Health, createGrpcHealthService(health));
+    // Last, so that it covers every method registered above.
+    guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });
+  };
+}

@@ -1,0 +1,48 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { startHttpServer, type HttpServer } from "../http-server.js";
+import { createMetricsInterceptor } from "../rpc/metrics-interceptor.js";
+import type { RequestLimits } from "../rpc/request-rules.js";
+import { createStrictJsonOptions } from "../rpc/strict-json-decoder.js";
+import { createTraceInterceptor } from "../rpc/trace-interceptor.js";
+import { createUnknownRouteHandler } from "../rpc/unknown-route.js";
+import { createValidationInterceptor } from "../rpc/validation-interceptor.js";
+import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+import type { Tracing } from "../telemetry/tracing.js";
+import { routedServices } from "./routes.js";
+
+/** What {@link startRpcServer} needs. */
+export interface RpcServerWiringOptions {
+  readonly config: Pick<Config, "host" | "port" | "http" | "maxExecutionTimeCapMs">;
+  /** Registers the services (see `createRoutes`). */
+  readonly routes: (router: ConnectRouter) => void;
+  /** The limits the request rules check before any handler. */
+  readonly limits: RequestLimits;
+  readonly tracing: Tracing;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+/** Starts serving the routes on the RPC port, behind the trace, metrics and validation interceptors. */
+export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpServer> {
+  const { config, routes, limits, tracing, metrics, logger } = options;
+  return startHttpServer({
+    host: config.host,
+    port: config.port,
+    routes,
+    interceptors: [
+      createTraceInterceptor(tracing.tracer, tracing.propagator),
+      createMetricsInterceptor(metrics),
+      createValidationInterceptor(limits),
+    ],
+    limits: config.http,
+    maxDeadlineMs: config.maxExecutionTimeCapMs,
+    readMaxBytes: config.http.maxRequestBytes,
+    jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
+    fallback: createUnknownRouteHandler(
+      Object.fromEntries(routedServices.map((s) => [s.typeName, s.methods.map((m) => m.name)])),
+    ),
+    logger,
+  });
+}

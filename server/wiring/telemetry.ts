@@ -1,0 +1,59 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import { createMetricsProvider, type MetricsProvider } from "../telemetry/metrics-provider.js";
+import { createServiceMetrics, type ServiceMetrics } from "../telemetry/service-metrics.js";
+import { createTracedFetch, type Fetch } from "../telemetry/traced-fetch.js";
+import { createTracing, type Tracing } from "../telemetry/tracing.js";
+import type { Closers } from "./closers.js";
+
+/** What {@link wireTelemetry} needs. */
+export interface TelemetryWiringOptions {
+  readonly settings: Config["telemetry"];
+  /** The service's version, on every span and metric. */
+  readonly version: string;
+  readonly logger: Logger;
+}
+
+/** The service's tracing and metrics, passed down explicitly. */
+export interface TelemetryParts {
+  readonly tracing: Tracing;
+  /** `fetch` that carries the trace to the model providers. */
+  readonly tracedFetch: Fetch;
+  readonly metricsProvider: MetricsProvider;
+  readonly metrics: ServiceMetrics;
+}
+
+/** Starts tracing, then the metrics provider, and creates the service's instruments on its meter. */
+export async function wireTelemetry(options: TelemetryWiringOptions, closers: Closers): Promise<TelemetryParts> {
+  const { settings, version, logger } = options;
+  const tracing = createTracing({
+    serviceName: settings.serviceName,
+    serviceVersion: version,
+    otlpUrl: settings.otlpTracesUrl,
+    otlpHeaders: settings.otlpHeaders,
+    recordContent: settings.recordContent,
+    exportDelayMs: settings.spanExportDelayMs,
+    spanFile: settings.spanFile,
+    logger,
+  });
+  closers.push(() => tracing.shutdown());
+  const tracedFetch = createTracedFetch(tracing.tracer, tracing.propagator);
+  const metricsProvider = await createMetricsProvider({
+    logger,
+    serviceName: settings.serviceName,
+    serviceVersion: version,
+    ...(settings.prometheus === undefined ? {} : { prometheus: settings.prometheus }),
+    ...(settings.otlpMetricsUrl === undefined
+      ? {}
+      : {
+          otlp: {
+            url: settings.otlpMetricsUrl,
+            headers: settings.otlpHeaders,
+            intervalMs: settings.metricExportIntervalMs,
+          },
+        }),
+  });
+  closers.push(() => metricsProvider.shutdown());
+  const metrics = createServiceMetrics(metricsProvider.meter);
+  return { tracing, tracedFetch, metricsProvider, metrics };
+}
