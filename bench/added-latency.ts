@@ -25,7 +25,7 @@ export async function measureAddedLatency(settings: BenchSettings): Promise<Scen
   const began = performance.now();
   const simulator = await startSimulator();
   const service = await startService({ OPENAI_BASE_URL: simulator.url });
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
   const openai = new OpenAI({ baseURL: simulator.url, apiKey: "bench", maxRetries: 0 });
   try {
     const arms = (chunks: number) => {
@@ -35,7 +35,7 @@ export async function measureAddedLatency(settings: BenchSettings): Promise<Scen
         {
           name: "service",
           run: async () => {
-            const res = await agent.execute(input, { bypassCache: true });
+            const res = await agent.execute(input, { bypassCache: true, idempotencyKey: "" });
             if (!res.output.startsWith("w0")) throw new Error(`unexpected output ${res.output.slice(0, 40)}`);
           },
         },

@@ -18,11 +18,11 @@ export async function measureCacheHit(settings: BenchSettings): Promise<Scenario
   const began = performance.now();
   const [simulator, echo] = await Promise.all([startSimulator(), startEcho()]);
   const service = await startService({ OPENAI_BASE_URL: simulator.url });
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false });
-  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
   try {
     // The first run fills the cache; every timed one must be a hit.
-    await agent.execute(input);
+    await agent.execute(input, { idempotencyKey: "" });
     const rounds = settings.scale(1_000);
     const stop = await meterCpu(simulator);
     const samples = await interleave(
@@ -30,14 +30,14 @@ export async function measureCacheHit(settings: BenchSettings): Promise<Scenario
         {
           name: "cached",
           run: async () => {
-            const res = await agent.execute(input);
+            const res = await agent.execute(input, { idempotencyKey: "" });
             if (res.steps[0]?.kind.case !== "modelCall" || !res.steps[0].kind.value.cached) throw new Error("expected a cache hit");
           },
         },
         {
           name: "ceiling",
           run: async () => {
-            const res = await ceiling.execute(input);
+            const res = await ceiling.execute(input, { idempotencyKey: "" });
             if (res.output !== input) throw new Error("the echo did not echo");
           },
         },

@@ -38,11 +38,11 @@ async function setFaults(simulator: StartedProcess, rules: readonly Record<strin
 }
 
 function clientOf(service: StartedProcess): AgentClient {
-  return createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false });
+  return createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
 }
 
 const succeeds = (agent: AgentClient) => async () => {
-  const res = await agent.execute(input, { bypassCache: true });
+  const res = await agent.execute(input, { bypassCache: true, idempotencyKey: "" });
   if (!res.output.startsWith("w0")) throw new Error(`unexpected output ${res.output.slice(0, 40)}`);
 };
 
@@ -67,7 +67,7 @@ export async function measureResilience(settings: BenchSettings): Promise<Scenar
     }),
   ]);
   const clients = [clientOf(retrying), clientOf(fallingBack), clientOf(broken)] as const;
-  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false });
+  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
   const openai = new OpenAI({ baseURL: simulator.url, apiKey: "bench", maxRetries: 0 });
   const direct = async (model: string) => {
     let text = "";
@@ -137,10 +137,10 @@ export async function measureResilience(settings: BenchSettings): Promise<Scenar
     ]);
 
     // One failure opens the breaker; from then on no call reaches the simulator.
-    await clients[2].execute(input, { bypassCache: true }).catch(() => undefined);
+    await clients[2].execute(input, { bypassCache: true, idempotencyKey: "" }).catch(() => undefined);
     const unavailable = async () => {
       try {
-        await clients[2].execute(input, { bypassCache: true });
+        await clients[2].execute(input, { bypassCache: true, idempotencyKey: "" });
       } catch (error) {
         // The SDK's errors are AgentServiceErrors, which `ConnectError.from` does not recognise.
         if (isAgentServiceError(error) && error.code === Code.Unavailable) return;
@@ -155,7 +155,7 @@ export async function measureResilience(settings: BenchSettings): Promise<Scenar
         {
           name: "echo ceiling",
           run: async () => {
-            await ceiling.execute(input);
+            await ceiling.execute(input, { idempotencyKey: "" });
           },
         },
       ],

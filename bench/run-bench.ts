@@ -17,6 +17,7 @@ import { cpus, freemem, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { measureAddedLatency } from "./added-latency.js";
 import { measureCacheHit } from "./cache-hit.js";
+import { measureDurableCalls } from "./durable-calls.js";
 import { measureResilience } from "./resilience.js";
 import { measureStreams } from "./streams.js";
 import { measureThroughputFrontier } from "./throughput-frontier.js";
@@ -31,6 +32,7 @@ const scenarios: Record<string, (settings: BenchSettings) => Promise<ScenarioRep
   resilience: measureResilience,
   "throughput-frontier": measureThroughputFrontier,
   streams: measureStreams,
+  "durable-calls": measureDurableCalls,
 };
 
 const settings = loadBenchSettings(process.env);

@@ -70,7 +70,7 @@ export async function measureStreams(settings: BenchSettings): Promise<ScenarioR
   );
   const input = promptWithChunks(deltas);
   const body = JSON.stringify(modelRequest(input));
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
   const load = await startLoadGenerator();
   try {
     const firstToken = await interleave(
@@ -79,7 +79,7 @@ export async function measureStreams(settings: BenchSettings): Promise<ScenarioR
           name: "service",
           run: async () => {
             const controller = new AbortController();
-            for await (const event of agent.stream(input, { textDeltas: "live", bypassCache: true, signal: controller.signal })) {
+            for await (const event of agent.stream(input, { textDeltas: "live", bypassCache: true, idempotencyKey: "", signal: controller.signal })) {
               if (event.event.case === "textDelta") break;
             }
             controller.abort();

@@ -25,7 +25,7 @@ async function throughput(client: AgentClient, count: number): Promise<number> {
     while (next < count) {
       next++;
       // Bypass the cache: every run reaches the model, as in production.
-      await client.execute("Say hello to the benchmark.", { bypassCache: true });
+      await client.execute("Say hello to the benchmark.", { bypassCache: true, idempotencyKey: "" });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -45,8 +45,8 @@ const on = await startProcess(
 
 try {
   const clients = {
-    off: createAgentClient({ baseUrl: off.url, protocol: "connect" }),
-    on: createAgentClient({ baseUrl: on.url, protocol: "connect" }),
+    off: createAgentClient({ baseUrl: off.url, protocol: "connect", retries: 0 }),
+    on: createAgentClient({ baseUrl: on.url, protocol: "connect", retries: 0 }),
   };
   // Warm-up: compile paths, open connections, fill the JIT.
   await throughput(clients.off, perRound / 2);

@@ -1,12 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import {
-  createConnectTransport,
-  createGrpcTransport,
-  createGrpcWebTransport,
-  Http2SessionManager,
-} from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient, type CallOptions as ConnectCallOptions, type Client } from "@connectrpc/connect";
+import { randomUUID } from "node:crypto";
 import {
   AgentService,
   ExecuteRequestSchema,
@@ -17,192 +12,231 @@ import {
 } from "../gen/agent/v1/agent_service_pb.js";
 import {
   RunService,
+  type CancelRunResponse,
   type GetRunResponse,
-  type ListRunsRequest,
+  type GetThreadResponse,
   type ListRunsResponse,
 } from "../gen/agent/v1/run_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
+import { resolveTransport } from "./agent-transport.js";
+import type {
+  AgentClientOptions,
+  CallOptions,
+  GetRunOptions,
+  GetThreadOptions,
+  HeaderValues,
+  HealthOptions,
+  ListRunsOptions,
+  RunOptions,
+  StreamOptions,
+  WatchRunOptions,
+} from "./client-options.js";
 import { restartSafeText } from "./restart-safe-text.js";
-import { createClientTraceInterceptor } from "./trace-interceptor.js";
+import { resumableEvents } from "./resumable-events.js";
+import { checkRetries, createRetrySchedule, defaultRetries, type AttemptOptions, type RetrySchedule } from "./retry-schedule.js";
 
-/** Header values in any form `new Headers()` accepts. */
-export type HeaderValues = ConstructorParameters<typeof Headers>[0];
+export type {
+  AgentClientOptions,
+  AgentProtocol,
+  CallOptions,
+  GetRunOptions,
+  GetThreadOptions,
+  HeaderValues,
+  HealthOptions,
+  ListRunsOptions,
+  RunOptions,
+  StreamOptions,
+  WatchRunOptions,
+} from "./client-options.js";
 
-/** Wire protocols the service speaks on one port. */
-export type AgentProtocol = "connect" | "grpc" | "grpc-web";
-
-/** Options for {@link createAgentClient}. */
-export interface AgentClientOptions {
-  /** Base URL of the service, such as `http://127.0.0.1:8080`. Required unless `transport` is given. */
-  readonly baseUrl?: string;
-  /** Wire protocol. Default `connect`. */
-  readonly protocol?: AgentProtocol;
-  /** HTTP version; gRPC always uses 2. Default `2`. */
-  readonly httpVersion?: "1.1" | "2";
-  /** Headers sent with every call, such as `authorization`. Default none. */
-  readonly headers?: HeaderValues;
-  /** Deadline of every call in milliseconds, unless a call sets its own. Default none. */
-  readonly timeoutMs?: number;
-  /** Extra interceptors, outermost first. Default none. */
-  readonly interceptors?: readonly Interceptor[];
-  /**
-   * Start a client span per call and send W3C `traceparent`, with the
-   * application's OpenTelemetry setup. Default true; a no-op without one.
-   */
-  readonly tracing?: boolean;
-  /** A ready transport; replaces `baseUrl`, `protocol` and `httpVersion`. */
-  readonly transport?: Transport;
-}
-
-/** Options of one run. */
-export interface RunOptions {
-  /** Deadline of this call in milliseconds; the server stops the run when it passes. */
-  readonly timeoutMs?: number;
-  /** Aborting it cancels the call, and the server stops the run at once. */
-  readonly signal?: AbortSignal;
-  /** Headers for this call, added to the client's. */
-  readonly headers?: HeaderValues;
-  /** Upper bound on model turns; at most the server's cap. Default the server's. */
-  readonly maxIterations?: number;
-  /** Upper bound on the run's time in milliseconds; at most the server's cap. Default the server's. */
-  readonly maxExecutionTimeMs?: number;
-  /** Skip the service's response cache for this run. Default false. */
-  readonly bypassCache?: boolean;
-}
-
-/** Options of {@link AgentClient.stream}. */
-export interface StreamOptions extends RunOptions {
-  /**
-   * `"buffered"` (default): a turn's text deltas are held until the turn
-   * finishes and dropped if the server restarts it on a fallback model, so
-   * printing every `textDelta` never shows a torn or duplicated answer.
-   * `"live"`: deltas arrive as the model produces them; on `stepRestarted`
-   * the consumer must discard the text of that iteration itself.
-   */
-  readonly textDeltas?: "buffered" | "live";
-}
-
-/** Options of a health call. */
-export type HealthOptions = Pick<RunOptions, "timeoutMs" | "signal" | "headers">;
-
-/** Options of {@link AgentClient.getRun}. */
-export interface GetRunOptions extends HealthOptions {
-  /** Also return the run's events (up to 1,000 per call). Default false. */
-  readonly includeEvents?: boolean;
-  /** Only events after this seq: for the next page of a long run's events. Default 0. */
-  readonly eventsAfterSeq?: number;
-}
-
-/** Filters and paging of {@link AgentClient.listRuns}; every filter optional. */
-export type ListRunsOptions = HealthOptions & Partial<Pick<ListRunsRequest, "principal" | "status" | "startedAfter" | "startedBefore" | "pageSize" | "pageToken">>;
-
-/** A typed client of the agent service. Errors are {@link AgentServiceError}s. */
+/**
+ * A typed client of the agent service. Errors are `AgentServiceError`s.
+ * A call whose attempt fails in a retryable way (a broken connection,
+ * UNAVAILABLE, RESOURCE_EXHAUSTED with a retry-after) is tried again, as
+ * `retries` allows; runs carry an idempotency key, so a repeat never runs a
+ * task twice, and streams resume where they broke.
+ */
 export interface AgentClient {
   /** Runs the agent and returns the summary of the run. */
   execute(input: string, options?: RunOptions): Promise<ExecuteResponse>;
-  /** Runs the agent and yields its events as they happen; the last is `runCompleted`. */
+  /**
+   * Runs the agent and yields its events as they happen; the last is
+   * `runCompleted`. A stream whose connection breaks continues where it
+   * broke (through WatchRun once the run is known, else by repeating the
+   * call with its idempotency key): every event arrives once, in order.
+   * Aborting the call's `signal` once the run started also cancels the run
+   * (CancelRun), wherever it runs.
+   */
   stream(input: string, options?: StreamOptions): AsyncIterable<StreamResponse>;
+  /**
+   * A run's events after `afterSeq`: the recorded ones, then the live ones
+   * until its last event. Ends after `runCompleted`; a run that failed or was
+   * canceled throws the error its caller got. Resumes a broken connection
+   * from the last event it yielded. NOT_FOUND for an unknown run.
+   */
+  watchRun(runId: string, options?: WatchRunOptions): AsyncIterable<StreamResponse>;
+  /**
+   * Stops a run wherever it runs, and answers once it has ended, with its
+   * record: canceled, or what it had ended as before. Its stream ends with
+   * CANCELED. NOT_FOUND for an unknown run.
+   */
+  cancelRun(runId: string, options?: CallOptions): Promise<CancelRunResponse>;
   /** The service's health and its models. */
   health(options?: HealthOptions): Promise<HealthResponse>;
   /** One recorded run, with its steps and, when asked, its events. NOT_FOUND when there is none. */
   getRun(runId: string, options?: GetRunOptions): Promise<GetRunResponse>;
   /** A page of recorded runs, newest first; pass `nextPageToken` back as `pageToken` for the next. */
   listRuns(options?: ListRunsOptions): Promise<ListRunsResponse>;
-  /** Closes the client's HTTP/2 connection, if it opened one. */
+  /**
+   * A page of one conversation's runs (`threadId` of `execute` and `stream`),
+   * oldest first; pass `nextPageToken` back as `pageToken` for the next.
+   * NOT_FOUND when the caller has no such thread.
+   */
+  getThread(threadId: string, options?: GetThreadOptions): Promise<GetThreadResponse>;
+  /** Closes the client's HTTP/2 connection, if it opened one; calls in flight fail and are not retried. */
   close(): void;
 }
+
+/** How long the CancelRun that follows a caller's abort may take. */
+const cancelTimeoutMs = 5_000;
 
 /** Creates a client of the agent service over Connect, gRPC or gRPC-Web. */
 export function createAgentClient(options: AgentClientOptions): AgentClient {
   const { transport, sessionManager } = resolveTransport(options);
-  const client: Client<typeof AgentService> = createClient(AgentService, transport);
+  const agents: Client<typeof AgentService> = createClient(AgentService, transport);
   const runs: Client<typeof RunService> = createClient(RunService, transport);
-  const callOptions = (run: RunOptions | undefined) => ({
-    timeoutMs: run?.timeoutMs ?? options.timeoutMs,
-    signal: run?.signal,
-    headers: mergeHeaders(options.headers, run?.headers),
+  const clientRetries = checkRetries(options.retries ?? defaultRetries, "createAgentClient");
+  let closed = false;
+
+  const scheduleOf = (call: CallOptions | undefined): RetrySchedule =>
+    createRetrySchedule({
+      retries: call?.retries === undefined ? clientRetries : checkRetries(call.retries, "AgentClient"),
+      timeoutMs: call?.timeoutMs ?? options.timeoutMs,
+      signal: call?.signal,
+      closed: () => closed,
+    });
+  // A new Headers per attempt: interceptors (tracing) set headers on the one they get.
+  const attemptOptions = (call: CallOptions | undefined, attempt: AttemptOptions): ConnectCallOptions => ({
+    ...attempt,
+    headers: mergeHeaders(options.headers, call?.headers),
   });
-  const runFields = (input: string, run: RunOptions | undefined) => ({
-    input,
-    maxIterations: run?.maxIterations ?? 0,
-    maxExecutionTime: run?.maxExecutionTimeMs === undefined ? undefined : durationFromMs(run.maxExecutionTimeMs),
-    bypassCache: run?.bypassCache ?? false,
-  });
+
+  /** One unary call, tried again as its schedule allows. */
+  async function unary<T>(call: CallOptions | undefined, send: (options: ConnectCallOptions) => Promise<T>): Promise<T> {
+    const schedule = scheduleOf(call);
+    for (;;) {
+      try {
+        return await send(attemptOptions(call, schedule.attempt()));
+      } catch (err) {
+        await schedule.retry(err, { followingRun: false });
+      }
+    }
+  }
+
+  /** One WatchRun attempt, as the run's events. */
+  async function* watchAttempt(runId: string, afterSeq: number, call: ConnectCallOptions): AsyncGenerator<StreamResponse> {
+    for await (const res of runs.watchRun({ runId, afterSeq }, call)) {
+      if (res.event === undefined) {
+        throw new ConnectError(`WatchRun of run ${runId} sent a response without its event`, Code.Internal);
+      }
+      yield res.event;
+    }
+  }
 
   return {
     async execute(input, run) {
-      try {
-        return await client.execute(create(ExecuteRequestSchema, runFields(input, run)), callOptions(run));
-      } catch (err) {
-        throw toAgentServiceError(err);
-      }
+      const idempotencyKey = run?.idempotencyKey ?? randomUUID();
+      const request = create(ExecuteRequestSchema, { ...runFields(input, run), idempotencyKey });
+      // Without a key a repeat could run the task twice: one attempt only.
+      const call = idempotencyKey === "" ? { ...run, retries: 0 } : run;
+      return unary(call, (attempt) => agents.execute(request, attempt));
     },
+
     async *stream(input, run) {
+      const idempotencyKey = run?.idempotencyKey ?? randomUUID();
+      const request = create(StreamRequestSchema, { ...runFields(input, run), idempotencyKey });
+      let started: string | undefined;
+      let completed = false;
       try {
-        const events = client.stream(create(StreamRequestSchema, runFields(input, run)), callOptions(run));
+        const events = resumableEvents({
+          open: ({ runId, lastSeq }, attempt) =>
+            runId === undefined
+              ? agents.stream(request, attemptOptions(run, attempt))
+              : watchAttempt(runId, lastSeq, attemptOptions(run, attempt)),
+          schedule: scheduleOf(run),
+          start: { runId: undefined, lastSeq: 0 },
+          canRepeatStart: idempotencyKey !== "",
+          onEvent: (event) => {
+            if (event.event.case === "runStarted") started = event.event.value.runId;
+            completed ||= event.event.case === "runCompleted";
+          },
+        });
         yield* run?.textDeltas === "live" ? events : restartSafeText(events);
       } catch (err) {
         throw toAgentServiceError(err);
+      } finally {
+        if (run?.signal?.aborted === true && started !== undefined && !completed && !closed) {
+          // The caller canceled: stop the run even where the service keeps a
+          // keyed run going for a resume after its connection broke.
+          runs.cancelRun({ runId: started }, { timeoutMs: cancelTimeoutMs, headers: mergeHeaders(options.headers, run.headers) }).catch(() => undefined);
+        }
       }
     },
-    async health(call) {
+
+    async *watchRun(runId, call) {
       try {
-        return await client.health({}, callOptions(call));
+        const events = resumableEvents({
+          open: (position, attempt) => watchAttempt(runId, position.lastSeq, attemptOptions(call, attempt)),
+          schedule: scheduleOf(call),
+          start: { runId, lastSeq: call?.afterSeq ?? 0 },
+          canRepeatStart: true,
+        });
+        yield* call?.textDeltas === "live" ? events : restartSafeText(events);
       } catch (err) {
         throw toAgentServiceError(err);
       }
     },
-    async getRun(runId, call) {
-      try {
-        return await runs.getRun(
-          { runId, includeEvents: call?.includeEvents ?? false, eventsAfterSeq: call?.eventsAfterSeq ?? 0 },
-          callOptions(call),
-        );
-      } catch (err) {
-        throw toAgentServiceError(err);
-      }
+
+    cancelRun(runId, call) {
+      // Canceling twice is canceling once: safe to repeat.
+      return unary(call, (attempt) => runs.cancelRun({ runId }, attempt));
     },
-    async listRuns(call) {
-      try {
-        const { principal, status, startedAfter, startedBefore, pageSize, pageToken } = call ?? {};
-        return await runs.listRuns({ principal, status, startedAfter, startedBefore, pageSize, pageToken }, callOptions(call));
-      } catch (err) {
-        throw toAgentServiceError(err);
-      }
+
+    health(call) {
+      return unary(call, (attempt) => agents.health({}, attempt));
     },
+
+    getRun(runId, call) {
+      const request = { runId, includeEvents: call?.includeEvents ?? false, eventsAfterSeq: call?.eventsAfterSeq ?? 0 };
+      return unary(call, (attempt) => runs.getRun(request, attempt));
+    },
+
+    listRuns(call) {
+      const { principal, status, startedAfter, startedBefore, pageSize, pageToken } = call ?? {};
+      return unary(call, (attempt) => runs.listRuns({ principal, status, startedAfter, startedBefore, pageSize, pageToken }, attempt));
+    },
+
+    getThread(threadId, call) {
+      const request = { threadId, pageSize: call?.pageSize ?? 0, pageToken: call?.pageToken ?? "" };
+      return unary(call, (attempt) => runs.getThread(request, attempt));
+    },
+
     close() {
+      closed = true;
       sessionManager?.abort();
     },
   };
 }
 
-function resolveTransport(options: AgentClientOptions): { transport: Transport; sessionManager?: Http2SessionManager } {
-  if (options.transport !== undefined) {
-    // A ready transport has its own interceptors; tracing goes there too.
-    return { transport: options.transport };
-  }
-  if (options.baseUrl === undefined) {
-    throw new Error("createAgentClient: set baseUrl (such as http://127.0.0.1:8080) or transport");
-  }
-  const protocol = options.protocol ?? "connect";
-  const interceptors = [
-    ...(options.tracing === false ? [] : [createClientTraceInterceptor(protocol)]),
-    ...(options.interceptors ?? []),
-  ];
-  const httpVersion = protocol === "grpc" ? "2" : (options.httpVersion ?? "2");
-  if (httpVersion === "1.1") {
-    const common = { baseUrl: options.baseUrl, httpVersion, interceptors } as const;
-    return { transport: protocol === "grpc-web" ? createGrpcWebTransport(common) : createConnectTransport(common) };
-  }
-  const sessionManager = new Http2SessionManager(options.baseUrl);
-  const common = { baseUrl: options.baseUrl, httpVersion, interceptors, sessionManager } as const;
-  const transport =
-    protocol === "grpc"
-      ? createGrpcTransport(common)
-      : protocol === "grpc-web"
-        ? createGrpcWebTransport(common)
-        : createConnectTransport(common);
-  return { transport, sessionManager };
+/** The request fields of a run that its options set. */
+function runFields(input: string, run: RunOptions | undefined) {
+  return {
+    input,
+    maxIterations: run?.maxIterations ?? 0,
+    maxExecutionTime: run?.maxExecutionTimeMs === undefined ? undefined : durationFromMs(run.maxExecutionTimeMs),
+    bypassCache: run?.bypassCache ?? false,
+    threadId: run?.threadId ?? "",
+  };
 }
 
 function mergeHeaders(base: HeaderValues | undefined, extra: HeaderValues | undefined): Headers {

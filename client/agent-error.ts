@@ -1,3 +1,4 @@
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema, type FieldViolation } from "../gen/agent/v1/errors_pb.js";
 
@@ -18,6 +19,8 @@ export class AgentServiceError extends ConnectError {
   readonly traceId: string | undefined;
   /** Broken request rules, for INVALID_ARGUMENT. */
   readonly fieldViolations: readonly FieldViolation[];
+  /** How long the service asks to wait before a retry (RESOURCE_EXHAUSTED, UNAVAILABLE), when it says. */
+  readonly retryAfterMs: number | undefined;
 
   /**
    * ConnectError's own `instanceof` accepts any ConnectError-like value; this
@@ -36,6 +39,7 @@ export class AgentServiceError extends ConnectError {
     this.runId = detail?.runId || undefined;
     this.traceId = detail?.traceId || undefined;
     this.fieldViolations = detail?.fieldViolations ?? [];
+    this.retryAfterMs = detail?.retryAfter === undefined ? undefined : durationMs(detail.retryAfter);
   }
 }
 

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { AgentTool } from "./agent/tools/index.js";
 import type { Config } from "./config.js";
@@ -80,6 +81,8 @@ export async function startAgentService(
     const runs = await wireRuns({ store, settings: config.store, metrics, logger }, closers);
 
     const limits = requestLimitsOf(config);
+    // Runs outlive their RPC (a keyed run whose caller went away goes on): the shutdown stops them itself.
+    const stopRuns = new AbortController();
     const server = await startRpcServer({
       config,
       routes: createRoutes({
@@ -95,6 +98,7 @@ export async function startAgentService(
         version,
         metrics,
         logger,
+        stopping: stopRuns.signal,
       }),
       limits,
       tracing,
@@ -116,7 +120,13 @@ export async function startAgentService(
           // Probes see NOT_SERVING first, so load balancers stop sending work;
           // then their watches end, so they do not hold the shutdown up.
           health.stopServing();
-          await server.shutdown(graceMs);
+          // Runs without an RPC of their own get the same grace as those with one, then stop with them.
+          const graceOver = setTimeout(
+            () => stopRuns.abort(new ConnectError("the server is shutting down; retry on another replica", Code.Unavailable)),
+            graceMs,
+          );
+          await Promise.all([server.shutdown(graceMs), runs.live.idle()]);
+          clearTimeout(graceOver);
           await closeAll(closers);
         })();
         return shutdown;

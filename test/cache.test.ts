@@ -2,10 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CacheTierState, createAgentClient, type AgentClient, type ExecuteResponse } from "../client/index.js";
 import { loadConfig } from "../server/config.js";
 import { createLogger } from "../server/logger.js";
-import { startTcpProxy, type TcpProxy } from "../server/model/cache/testing/tcp-proxy.js";
 import { testRedisAddress, viaProxy } from "../server/model/cache/testing/test-redis.js";
 import { startAgentService, type RunningAgentService } from "../server/service.js";
 import { createSimulator, type Simulator } from "../server/simulator/index.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { storeTemplate } from "./support/test-service.js";
 
 const modelCalls = (res: ExecuteResponse) =>

@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CacheTierState, CircuitState, ServingStatus, type ExecuteResponse } from "../client/index.js";
 import { HealthCheckResponse_ServingStatus as Serving } from "../gen/grpc/health/v1/health_pb.js";
-import { startTcpProxy } from "../server/model/cache/testing/tcp-proxy.js";
 import { testRedisAddress, testRedisUrl, viaProxy } from "../server/model/cache/testing/test-redis.js";
 import { createSimulator, type Simulator, type SimulatorOptions } from "../server/simulator/index.js";
 import {
@@ -23,6 +22,7 @@ import { startChaosService, type ChaosModel, type ChaosService } from "./support
 import { scrape } from "./support/chaos/prometheus.js";
 import { startRefusingPort } from "./support/chaos/refusing-port.js";
 import { requestsArrived, waitFor } from "./support/chaos/wait-for.js";
+import { startTcpProxy } from "./support/tcp-proxy.js";
 
 /**
  * `error.type` values of a refused, reset or dropped provider connection: the

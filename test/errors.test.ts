@@ -18,7 +18,7 @@ import { createAgentService } from "../server/rpc/agent-service.js";
 import { createHealthStatus } from "../server/rpc/health-status.js";
 import { createTraceInterceptor } from "../server/rpc/trace-interceptor.js";
 import { createTracing } from "../server/telemetry/tracing.js";
-import { createRunLimiter } from "../server/rpc/run-limiter.js";
+import { createRunLimiter } from "../server/runs/run-limiter.js";
 import { createServiceMetrics } from "../server/telemetry/service-metrics.js";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { startTestService, type TestService, storeTemplate } from "./support/test-service.js";

@@ -10,7 +10,7 @@ import { ErrorDetailSchema } from "../gen/agent/v1/errors_pb.js";
 import { StopReason } from "../gen/agent/v1/run_pb.js";
 import { RunStatus } from "../gen/agent/v1/run_service_pb.js";
 import { Code } from "@connectrpc/connect";
-import { startTcpProxy, type TcpProxy } from "../server/model/cache/testing/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/chaos/wait-for.js";
 import { createTestDatabase, viaPort, type TestDatabase } from "./support/postgres.js";
 import { startTestService, type TestService } from "./support/test-service.js";

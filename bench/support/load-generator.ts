@@ -20,7 +20,7 @@ function clientFor(target: string, protocol: LoadProtocol): AgentClient {
   let pool = clients.get(key);
   if (pool === undefined) {
     pool = Array.from({ length: connectionsPerTarget }, () =>
-      createAgentClient({ baseUrl: target, protocol, httpVersion: "2", tracing: false, timeoutMs: callTimeoutMs }),
+      createAgentClient({ baseUrl: target, protocol, httpVersion: "2", tracing: false, timeoutMs: callTimeoutMs, retries: 0 }),
     );
     clients.set(key, pool);
   }
@@ -130,7 +130,7 @@ async function run(step: LoadStep): Promise<LoadResult> {
   switch (step.kind) {
     case "execute":
       return runOpenLoop(step, async () => {
-        const res = await clientFor(step.target, step.protocol).execute(step.input, { bypassCache: true });
+        const res = await clientFor(step.target, step.protocol).execute(step.input, { bypassCache: true, idempotencyKey: "" });
         if (res.output === "") throw new Error("the service returned no output");
       });
     case "direct":
@@ -140,7 +140,7 @@ async function run(step: LoadStep): Promise<LoadResult> {
       });
     case "streams":
       return runStreams(step.streams, step.rampMs, step.stallMs, async (onText) => {
-        for await (const event of clientFor(step.target, step.protocol).stream(step.input, { textDeltas: "live", bypassCache: true })) {
+        for await (const event of clientFor(step.target, step.protocol).stream(step.input, { textDeltas: "live", bypassCache: true, idempotencyKey: "" })) {
           if (event.event.case === "textDelta") onText();
         }
       });

@@ -1,4 +1,4 @@
-import { createErrorBrand } from "./error-brand.js";
+import { createErrorBrand } from "../errors/error-brand.js";
 
 /** The signal one model attempt runs under. */
 export interface AttemptSignal {

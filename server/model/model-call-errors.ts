@@ -1,4 +1,4 @@
-import { createErrorBrand } from "./error-brand.js";
+import { createErrorBrand } from "../errors/error-brand.js";
 
 /**
  * Errors the gateway and the model policy raise about one model call, on top

@@ -1,4 +1,4 @@
-import { createErrorBrand } from "./error-brand.js";
+import { createErrorBrand } from "../errors/error-brand.js";
 import { classifyModelFailure, type ModelFailureKind } from "./model-failure.js";
 
 /** Why one model could not answer a turn. */

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
-import { connectErrorWithDetail } from "./error-detail.js";
+import { connectErrorWithDetail } from "../errors/error-detail.js";
 
 /**
  * `ErrorDetail.reason` of a request refused before it was decoded, one per

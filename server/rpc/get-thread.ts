@@ -4,10 +4,10 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { GetThreadResponseSchema, type GetThreadRequest, type GetThreadResponse } from "../../gen/agent/v1/run_service_pb.js";
+import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import { runOf } from "../runs/run-messages.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
 import type { RunRow, RunStore } from "../store/index.js";
-import { connectErrorWithDetail, invalidArgumentError } from "./error-detail.js";
 
 /** Dependencies of {@link createGetThreadHandler}. */
 export interface GetThreadHandlerOptions {

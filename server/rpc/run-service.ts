@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { ExecuteResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
+import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import type { LiveRuns } from "../runs/live-runs.js";
 import { anonymous } from "../runs/run-lifecycle.js";
 import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
@@ -13,7 +14,6 @@ import type { RunSignals } from "../runs/run-signals.js";
 import type { RunWatcher } from "../runs/run-watch.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
 import type { RunFilter, RunRow, RunStatus as StoredStatus, RunStore } from "../store/index.js";
-import { connectErrorWithDetail, invalidArgumentError } from "./error-detail.js";
 
 /** Dependencies of {@link createRunService}. */
 export interface RunServiceOptions {

@@ -3,13 +3,11 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  trace,
   type Span,
   type TextMapGetter,
   type TextMapPropagator,
   type Tracer,
 } from "@opentelemetry/api";
-import { randomBytes } from "node:crypto";
 import { whenResponseEnds } from "./response-end.js";
 
 /** The RPC's server span, for handlers to read the trace id from. */
@@ -52,13 +50,4 @@ export function createTraceInterceptor(tracer: Tracer, propagator: TextMapPropag
     }
     return whenResponseEnds(res, end);
   };
-}
-
-/** The trace id of the RPC's span; a fresh random one when tracing is off. */
-export function traceIdOf(span: Span | undefined): string {
-  const context = span?.spanContext();
-  if (context !== undefined && trace.isSpanContextValid(context)) {
-    return context.traceId;
-  }
-  return randomBytes(16).toString("hex");
 }

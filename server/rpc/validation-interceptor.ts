@@ -1,8 +1,8 @@
 import { isMessage, type Message } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { ExecuteRequestSchema, StreamRequestSchema } from "../../gen/agent/v1/agent_service_pb.js";
-import { invalidArgumentError } from "./error-detail.js";
-import { checkRunFields, type RequestLimits } from "./request-rules.js";
+import { invalidArgumentError } from "../errors/error-detail.js";
+import { checkRunFields, type RequestLimits } from "../runs/request-rules.js";
 
 /**
  * Rejects requests that break the request rules with INVALID_ARGUMENT before

@@ -33,6 +33,8 @@ export interface LiveRuns {
   cancel(runId: string, reason: ConnectError): boolean;
   /** Runs in progress here. */
   size(): number;
+  /** Resolves once no run is in progress here (at once when none is). */
+  idle(): Promise<void>;
 }
 
 interface Entry extends LiveRun {
@@ -47,6 +49,7 @@ interface Entry extends LiveRun {
 /** Creates the registry of runs in progress on this replica. */
 export function createLiveRuns(): LiveRuns {
   const runs = new Map<string, Entry>();
+  const idleWaiters = new Set<() => void>();
 
   return {
     begin(runId, principal, cancel) {
@@ -87,6 +90,10 @@ export function createLiveRuns(): LiveRuns {
           if (runs.get(runId) === entry) {
             runs.delete(runId);
           }
+          if (runs.size === 0) {
+            idleWaiters.forEach((resolve) => resolve());
+            idleWaiters.clear();
+          }
           wake();
           resolveEnded();
         },
@@ -102,6 +109,7 @@ export function createLiveRuns(): LiveRuns {
       return true;
     },
     size: () => runs.size,
+    idle: () => (runs.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.add(resolve))),
   };
 }
 

@@ -3,7 +3,7 @@ import pg from "pg";
 import { pino, type Logger } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, viaPort, type TestDatabase } from "../../test/support/postgres.js";
-import { startTcpProxy, type TcpProxy } from "../model/cache/testing/tcp-proxy.js";
+import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.js";
 import {
   createPostgresRunSignals,
   isRunCancelNotSentError,

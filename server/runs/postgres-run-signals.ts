@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { createErrorBrand } from "../model/error-brand.js";
+import { createErrorBrand } from "../errors/error-brand.js";
 import { createLocalRunSignals, type RunSignals } from "./run-signals.js";
 
 /** The channels run signals travel on; channels are per database, so replicas share the store's. */

@@ -10,16 +10,16 @@ import { ExecuteResponseSchema, StreamResponseSchema, type ExecuteResponse, type
 import { ErrorDetailSchema } from "../../gen/agent/v1/errors_pb.js";
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import { connectErrorWithDetail } from "../errors/error-detail.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
-import { connectErrorWithDetail } from "../rpc/error-detail.js";
-import { toConnectError } from "../rpc/error-mapping.js";
-import { resolveRunLimits, type RequestLimits, type RunFields } from "../rpc/request-rules.js";
-import type { RunLimiter } from "../rpc/run-limiter.js";
-import { traceIdOf } from "../rpc/trace-interceptor.js";
 import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunStopReason } from "../telemetry/service-metric-events.js";
+import { traceIdOf } from "../telemetry/trace-id.js";
+import { toConnectError } from "./error-mapping.js";
 import type { LiveRuns } from "./live-runs.js";
+import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
+import type { RunLimiter } from "./run-limiter.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunWatcher } from "./run-watch.js";
 
@@ -54,6 +54,8 @@ export interface RunLifecycleOptions {
   readonly claimTimeoutMs?: number;
   /** The prompt version of every run (until the prompt registry chooses one per run). Default the executor's. */
   readonly prompt?: PromptVersion;
+  /** Aborted when the service stops for good (its shutdown grace is over): every run stops then. Default never. */
+  readonly stopping?: AbortSignal;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -96,7 +98,7 @@ const dayMs = 24 * 60 * 60 * 1000;
  * The RPC handlers (Execute, Stream) are thin adapters over it.
  */
 export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
-  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompt } = options;
+  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompt, stopping } = options;
   const now = options.now ?? Date.now;
   const newRunId = options.newRunId ?? randomUUID;
   const idempotencyTtlMs = options.idempotencyTtlMs ?? dayMs;
@@ -216,26 +218,57 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     let release: (() => void) | undefined;
     const started = now();
     let stopReason: RunStopReason = "error";
+    // Set once the run reached its end: completed, or failed and recorded as such.
+    let ended = false;
     const canceler = new AbortController();
-    const runSignal = AbortSignal.any([signal, canceler.signal]);
+    // The RPC's end stops the run, except that a Stream with a key outlives a caller who went
+    // away: the caller's retry, or a watcher, follows it again (WatchRun). Its deadline still
+    // stops it. An Execute has nothing to resume: it stops, and frees its key for the retry.
+    const resumable = keyed && streamText;
+    const rpcStop = new AbortController();
+    const onRpcAbort = () => {
+      if (!resumable || stopsEveryRun(signal.reason)) {
+        rpcStop.abort(signal.reason);
+      } else if (!ended) {
+        runLog.info(ids(), "the caller went away: the run goes on, for its key's repeats and its watchers");
+      }
+    };
+    if (signal.aborted) {
+      onRpcAbort();
+    } else {
+      signal.addEventListener("abort", onRpcAbort, { once: true });
+    }
+    const runSignal = AbortSignal.any([rpcStop.signal, canceler.signal, ...(stopping === undefined ? [] : [stopping])]);
     const liveRun = live.begin(runId, principal, (reason) => canceler.abort(reason));
-    try {
-      // Waits for a slot; refused at once when the queue is full too.
-      release = await limiter.acquire(runSignal);
-      metrics.runStarted();
-      const request = {
-        runId,
-        ...(prompt === undefined ? {} : { prompt }),
-        input: fields.input,
-        history: await history(principal, fields.threadId, traceId),
-        traceId,
-        useCache: !fields.bypassCache,
-        streamText,
-        traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
-        log: runLog,
-        ...resolved,
-      };
-      for await (const event of executor.run(request, runSignal)) {
+    let events: AsyncGenerator<StreamResponse, void, undefined> | undefined;
+
+    /** The run's next event, numbered, recorded and shown to watchers; undefined after the last. */
+    async function next(): Promise<StreamResponse | undefined> {
+      try {
+        if (events === undefined) {
+          // Waits for a slot; refused at once when the queue is full too.
+          release = await limiter.acquire(runSignal);
+          metrics.runStarted();
+          const request = {
+            runId,
+            ...(prompt === undefined ? {} : { prompt }),
+            input: fields.input,
+            history: await history(principal, fields.threadId, traceId),
+            traceId,
+            useCache: !fields.bypassCache,
+            streamText,
+            traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
+            log: runLog,
+            ...resolved,
+          };
+          events = executor.run(request, runSignal);
+        }
+        const step = await events.next();
+        if (step.done === true) {
+          ended = true;
+          return undefined;
+        }
+        const event = step.value;
         seq += 1;
         event.seq = seq;
         const e = event.event;
@@ -276,33 +309,68 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
           // After the event, so that a completed row never has fewer events than it had.
           recorder.run(row);
           liveRun.end();
+          ended = true;
           if (mustBeDurable) {
             await settle(runSignal, runLog);
           }
         }
+        return event;
+      } catch (err) {
+        ended = true;
+        stopReason = runSignal.aborted ? "canceled" : "error";
+        // Stopped from outside, the run fails with why it was stopped, whatever shape the abort took on its way.
+        const cause = runSignal.aborted ? stoppedBecause(runSignal.reason) : err;
+        const { error, internal } = toConnectError(cause, { runId: recorded ? runId : undefined, traceId });
+        if (internal) {
+          runLog.error({ ...ids(), err }, "run failed with an internal error");
+        } else {
+          runLog.warn({ ...ids(), code: Code[error.code], reason: error.rawMessage }, "run failed");
+        }
+        liveRun.end(error);
+        if (recorded && row.status === "running") {
+          row = failedRow(row, error, modelsUsed, now());
+          recorder.run(row);
+          if (mustBeDurable) {
+            // So that a retry with the key finds it freed.
+            await settle(AbortSignal.timeout(durableWaitMs), runLog);
+          }
+        }
+        throw error;
+      }
+    }
+
+    const finish = () => {
+      signal.removeEventListener("abort", onRpcAbort);
+      if (release !== undefined) {
+        release();
+        metrics.runFinished({ stopReason, durationS: (now() - started) / 1000 });
+      }
+    };
+
+    let goesOn = false;
+    try {
+      for (let event = await next(); event !== undefined; event = await next()) {
         yield event;
       }
-    } catch (err) {
-      stopReason = runSignal.aborted ? "canceled" : "error";
-      const { error, internal } = toConnectError(err, { runId: recorded ? runId : undefined, traceId });
-      if (internal) {
-        runLog.error({ ...ids(), err }, "run failed with an internal error");
-      } else {
-        runLog.warn({ ...ids(), code: Code[error.code], reason: error.rawMessage }, "run failed");
-      }
-      liveRun.end(error);
-      if (recorded && row.status === "running") {
-        row = failedRow(row, error, modelsUsed, now());
-        recorder.run(row);
-        if (mustBeDurable) {
-          // So that a retry with the key finds it freed.
-          await settle(AbortSignal.timeout(durableWaitMs), runLog);
-        }
-      }
-      throw error;
     } finally {
-      if (row.status === "running") {
+      if (!ended && resumable && !runSignal.aborted) {
+        // The consumer stopped reading (its caller went away): the run goes on to its end without it.
+        goesOn = true;
+        void (async () => {
+          try {
+            while ((await next()) !== undefined) {
+              // Each event is recorded and shown to watchers by next().
+            }
+          } catch {
+            // next() recorded and logged the failure.
+          } finally {
+            finish();
+          }
+        })();
+      } else if (!ended) {
         // The consumer stopped reading mid-run (the caller went away between two events).
+        stopReason = "canceled";
+        await events?.return();
         const error = new ConnectError("the caller went away", Code.Canceled);
         liveRun.end(error);
         if (recorded) {
@@ -310,14 +378,31 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
           recorder.run(row);
         }
       }
-      if (release !== undefined) {
-        release();
-        metrics.runFinished({ stopReason, durationS: (now() - started) / 1000 });
+      if (!goesOn) {
+        finish();
       }
     }
   }
 
   return { run };
+}
+
+/**
+ * Whether an RPC's end stops its run even when the run has a key: its
+ * deadline, and the server's shutdown. A caller that went away (a reset, a
+ * cancel, a stalled reader cut) does not; connect-node reports that in many
+ * shapes, which all mean the same here.
+ */
+function stopsEveryRun(reason: unknown): boolean {
+  return reason instanceof ConnectError && (reason.code === Code.DeadlineExceeded || reason.code === Code.Unavailable);
+}
+
+/** Why a run was stopped from outside, as its error: the reason when it is one the caller can act on, else the caller went away. */
+function stoppedBecause(reason: unknown): ConnectError {
+  if (reason instanceof ConnectError && reason.code !== Code.Internal && reason.code !== Code.Unknown) {
+    return reason;
+  }
+  return new ConnectError("the caller went away", Code.Canceled, undefined, undefined, reason);
 }
 
 /**

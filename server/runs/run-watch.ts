@@ -1,7 +1,7 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
-import { connectErrorWithDetail } from "../rpc/error-detail.js";
+import { connectErrorWithDetail } from "../errors/error-detail.js";
 import type { RunRow, RunStore } from "../store/index.js";
 import type { LiveRuns } from "./live-runs.js";
 import { eventsOf } from "./run-messages.js";

@@ -1,6 +1,6 @@
 import { readFile, realpath, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createErrorBrand } from "../model/error-brand.js";
+import { createErrorBrand } from "../errors/error-brand.js";
 
 /** Name of the lock file inside a PGlite data directory. */
 export const DATA_DIR_LOCK_FILE = "agent-store.lock";

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTcpProxy } from "../model/cache/testing/tcp-proxy.js";
+import { startTcpProxy } from "../../test/support/tcp-proxy.js";
 import { storeTemplate } from "../../test/support/store-template.js";
 import { createPgliteDatabase, isDataDirInUseError, openStore } from "./index.js";
 import { createTestPostgresDatabase, testPostgresAddress, type TestPostgresDatabase } from "./testing/test-postgres.js";

@@ -5,13 +5,29 @@
  * names; anything else is passed as `_OTHER`.
  *
  * Outcome and state values are the ones the model and agent layers define,
- * imported rather than restated so the two can never drift apart.
+ * restated here because telemetry is a leaf that imports no layer (DESIGN.md,
+ * "Layers"). They cannot drift apart: the composition root hands the layers'
+ * records straight to {@link ServiceMetrics}, and
+ * `server/wiring/metric-labels.test.ts` checks that each set equals the
+ * layer's own.
  */
-import type { ToolCallErrorReason } from "../agent/tools/index.js";
-import type { ModelCallOutcome } from "../model/model-call-telemetry.js";
-import type { BreakerState } from "../model/model-policy.js";
 
-export type { BreakerState, ModelCallOutcome };
+/**
+ * `agent.outcome` of a model call, as the model layer reports it
+ * (`ModelCallOutcome` of `server/model/model-call-telemetry.ts`): `ok`,
+ * `error`, `cache_hit` (answered from the response cache), or `circuit_open`
+ * (refused by the model's open breaker).
+ */
+export type ModelCallOutcome = "ok" | "error" | "cache_hit" | "circuit_open";
+
+/** State of a model's circuit breaker (`BreakerState` of `server/model/model-policy.ts`). */
+export type BreakerState = "closed" | "open" | "half-open";
+
+/**
+ * Why a tool call failed, as the tool runner reports it (`ToolCallErrorReason`
+ * of `server/agent/tools/tool-call.ts`).
+ */
+type ToolCallErrorReason = "unknown_tool" | "invalid_arguments" | "timeout" | "failed";
 
 /**
  * How an RPC ended: the Connect code name in snake_case, as on the wire

@@ -8,11 +8,11 @@ import { createModelGateway, type ModelGateway } from "../model/model-gateway.js
 import { createModelPolicy } from "../model/model-policy.js";
 import { createPriceTable } from "../model/pricing.js";
 import { createSimulator, type Simulator } from "../simulator/index.js";
-import { createCacheObserver } from "../telemetry/cache-observer.js";
 import { redact } from "../telemetry/redaction.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { Fetch } from "../telemetry/traced-fetch.js";
 import type { Tracing } from "../telemetry/tracing.js";
+import { createCacheObserver } from "./cache-observer.js";
 import type { Closers } from "./closers.js";
 
 /** What {@link wireModels} needs. */

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import type { RequestLimits } from "../rpc/request-rules.js";
+import type { RequestLimits } from "../runs/request-rules.js";
 
 /** The defaults and caps of caller-supplied run limits, which both the request rules and the run lifecycle apply. */
 export function requestLimitsOf(

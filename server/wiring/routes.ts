@@ -13,11 +13,11 @@ import { createAgentService } from "../rpc/agent-service.js";
 import { createGetThreadHandler } from "../rpc/get-thread.js";
 import { createGrpcHealthService } from "../rpc/grpc-health-service.js";
 import type { HealthStatus } from "../rpc/health-status.js";
-import type { RequestLimits } from "../rpc/request-rules.js";
 import { guardRequestMessages } from "../rpc/request-message-guard.js";
-import type { RunLimiter } from "../rpc/run-limiter.js";
+import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
 import { anonymous, createRunLifecycle } from "../runs/run-lifecycle.js";
+import type { RunLimiter } from "../runs/run-limiter.js";
 import { loadThreadHistory } from "../runs/thread-history.js";
 import type { RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
@@ -42,6 +42,8 @@ export interface RoutesWiringOptions {
   readonly version: string;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  /** Aborted when the shutdown's grace is over: every run still going stops then. */
+  readonly stopping: AbortSignal;
 }
 
 /**
@@ -49,7 +51,7 @@ export interface RoutesWiringOptions {
  * and `grpc.health.v1.Health`, every method guarded by the request size limit.
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
-  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger } = options;
+  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger, stopping } = options;
   const { recorder, live, watcher, signals } = options.runs;
   return (router) => {
     router.service(
@@ -71,6 +73,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           durableWaitMs: config.store.flushTimeoutMs,
           // One prompt for every run, until the prompt registry chooses one per run.
           prompt: defaultPrompt,
+          stopping,
         }),
         health,
         models: () => gateway.status(),

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { createRunLimiter, type RunLimiter } from "../rpc/run-limiter.js";
+import { createRunLimiter, type RunLimiter } from "../runs/run-limiter.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 
 /** What {@link wireRunLimiter} needs. */

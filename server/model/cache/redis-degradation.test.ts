@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createCapturedLogger, type CapturedLogger } from "../../../test/support/captured-logger.js";
+import { startTcpProxy, type TcpProxy } from "../../../test/support/tcp-proxy.js";
 import { createResponseCache, isRedisTimeoutError, type ResponseCache } from "./index.js";
-import { createCapturedLogger, type CapturedLogger } from "./testing/captured-logger.js";
 import { createEventLog, l2State, type EventLog } from "./testing/event-log.js";
-import { startTcpProxy, type TcpProxy } from "./testing/tcp-proxy.js";
 import { connectTestRedis, testRedisAddress, uniqueKeyPrefix, viaProxy, type TestRedis } from "./testing/test-redis.js";
 
 const answer = z.object({ text: z.string() });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createCapturedLogger } from "../../../test/support/captured-logger.js";
 import { createResponseCache } from "./index.js";
-import { createCapturedLogger } from "./testing/captured-logger.js";
 import { createEventLog } from "./testing/event-log.js";
 
 const answer = z.object({ text: z.string() });

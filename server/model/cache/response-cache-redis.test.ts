@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createCapturedLogger } from "../../../test/support/captured-logger.js";
 import { createResponseCache, type ResponseCache, type ResponseCacheOptions } from "./index.js";
-import { createCapturedLogger } from "./testing/captured-logger.js";
 import { createEventLog, l2State, type EventLog } from "./testing/event-log.js";
 import { connectTestRedis, testRedisUrl, uniqueKeyPrefix, type TestRedis } from "./testing/test-redis.js";
 

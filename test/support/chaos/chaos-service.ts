@@ -62,8 +62,9 @@ export async function startChaosService(models: readonly ChaosModel[], env: Reco
 /** Clients and log access around a service that is already running. */
 export function wrapService(service: RunningAgentService, logs: Record<string, unknown>[]): ChaosService {
   const clients = {
-    connect: createAgentClient({ baseUrl: service.url, protocol: "connect" }),
-    grpc: createAgentClient({ baseUrl: service.url, protocol: "grpc" }),
+    // The callers count what the service answers: no SDK retries on top.
+    connect: createAgentClient({ baseUrl: service.url, protocol: "connect", retries: 0 }),
+    grpc: createAgentClient({ baseUrl: service.url, protocol: "grpc", retries: 0 }),
   };
   const healthSession = new Http2SessionManager(service.url);
   return {

@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
  * a dead host does: its port stops listening (new connections get
  * ECONNREFUSED) and every open connection, pooled keep-alive ones included,
  * is reset with a TCP RST. Restored, it listens on the same port again, as a
- * provider coming back does. Unlike `server/model/cache/testing/tcp-proxy.ts`
+ * provider coming back does. Unlike `test/support/tcp-proxy.ts`
  * (which accepts and then closes), nothing is accepted while refusing.
  */
 export interface RefusingPort {

@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
-import type { ServiceMetrics } from "./service-metrics.js";
 import type { CacheEvent } from "../model/cache/index.js";
+import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 
 /**
  * Turns cache events into metrics and debug logs. The cache itself logs its
  * Redis tier's state changes (one warning when it degrades, one line when it recovers).
+ * It lives with the wiring because it joins the model layer's cache to
+ * telemetry, which, as a leaf, knows no layer.
  */
 export function createCacheObserver(metrics: ServiceMetrics, logger: Logger): (event: CacheEvent) => void {
   return (event) => {

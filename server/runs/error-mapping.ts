@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { connectErrorWithDetail, withRunIds } from "../errors/error-detail.js";
 import { isModelsUnavailableError, isPermanentModelFailure } from "../model/model-errors.js";
 import { classifyModelFailure } from "../model/model-failure.js";
-import { connectErrorWithDetail, withRunIds } from "./error-detail.js";
 import { isRunCapacityError } from "./run-limiter.js";
 
 /** Ids of the run an error happened in. */
