@@ -1,12 +1,16 @@
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createHash, randomUUID } from "node:crypto";
 import { once } from "node:events";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AgentService, StreamResponseSchema, type StreamResponse } from "../gen/agent/v1/agent_service_pb.js";
 import { ErrorDetailSchema } from "../gen/agent/v1/errors_pb.js";
 import { RunService, RunStatus } from "../gen/agent/v1/run_service_pb.js";
 import type { FaultRule } from "../server/simulator/index.js";
+import { openStore } from "../server/store/index.js";
+import { runningRun } from "../server/store/testing/run-fixtures.js";
 import { waitFor } from "./support/chaos/wait-for.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
 import { startTestService, type TestService } from "./support/test-service.js";
@@ -129,6 +133,47 @@ describe("two replicas on one PostgreSQL", () => {
     expect([watchError.code, reasonOf(watchError)]).toEqual([Code.Canceled, "RUN_CANCELED"]);
     // A second cancel, from either replica, returns the run as it ended.
     expect((await a.runs.cancelRun({ runId })).run?.status).toBe(RunStatus.CANCELED);
+  });
+});
+
+describe("a run whose replica stopped without ending it", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase("orphan");
+  });
+  afterAll(() => db.drop());
+
+  it("is ended as INTERRUPTED by the replicas still alive: its watch ends, and its key runs again", async () => {
+    // What a replica that crashed mid-run leaves: a running run with a key, and a heartbeat long past.
+    const store = await openStore({ databaseUrl: db.url, dataDir: "unused" });
+    const runId = randomUUID();
+    const idempotencyKey = randomUUID();
+    const input = "Hello!";
+    try {
+      await store.heartbeat("crashed-replica");
+      const sql = new pg.Client({ connectionString: db.url });
+      await sql.connect();
+      await sql.query("UPDATE replicas SET heartbeat_at = now() - interval '1 hour' WHERE replica_id = 'crashed-replica'");
+      await sql.end();
+      // The digest a real Execute of this input with this key has, so that the repeat below matches.
+      const digest = createHash("sha256").update(JSON.stringify([input, 0, null, false, ""])).digest("hex");
+      const claim = await store.claimIdempotencyKey({
+        run: runningRun({ runId, principal: "anonymous", threadId: "", idempotencyKey, requestDigest: digest, replicaId: "crashed-replica", startedAt: new Date() }),
+        expiredBefore: new Date(0),
+      });
+      expect(claim.outcome).toBe("claimed");
+    } finally {
+      await store.close();
+    }
+
+    // A replica that starts sweeps at once.
+    const { agent, runs } = await replica({ DATABASE_URL: db.url });
+    const watched = await failure(watchAll(runs, runId));
+    expect([watched.code, reasonOf(watched)]).toEqual([Code.Unavailable, "INTERRUPTED"]);
+    expect((await runs.getRun({ runId })).run).toMatchObject({ status: RunStatus.FAILED, errorCode: "INTERRUPTED" });
+    const again = await agent.execute({ input, idempotencyKey });
+    expect(again.runId).not.toBe(runId);
+    expect(again.output).not.toBe("");
   });
 });
 

@@ -54,6 +54,8 @@ export interface RunLifecycleOptions {
   readonly claimTimeoutMs?: number;
   /** The prompt version of every run (until the prompt registry chooses one per run). Default the executor's. */
   readonly prompt?: PromptVersion;
+  /** This replica's id, recorded with its runs: their replica's heartbeat tells others whether they still run. Default "". */
+  readonly replicaId?: string;
   /** Aborted when the service stops for good (its shutdown grace is over): every run stops then. Default never. */
   readonly stopping?: AbortSignal;
   /** Creates run ids. Default `crypto.randomUUID`. */
@@ -99,6 +101,7 @@ const dayMs = 24 * 60 * 60 * 1000;
  */
 export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
   const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompt, stopping } = options;
+  const replicaId = options.replicaId ?? "";
   const now = options.now ?? Date.now;
   const newRunId = options.newRunId ?? randomUUID;
   const idempotencyTtlMs = options.idempotencyTtlMs ?? dayMs;
@@ -190,6 +193,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       startedAt: now(),
       idempotencyKey: fields.idempotencyKey,
       requestDigest: keyed ? requestDigest(fields) : "",
+      replicaId,
     });
     const runId = row.runId;
     const ids = () => ({ span_id: spanId, run_id: runId });
@@ -439,9 +443,10 @@ interface StartedRowFields {
   readonly startedAt: number;
   readonly idempotencyKey: string;
   readonly requestDigest: string;
+  readonly replicaId: string;
 }
 
-function startedRow({ runId, principal, threadId, input, model, promptVersion, traceId, startedAt, idempotencyKey, requestDigest }: StartedRowFields): RunRow {
+function startedRow({ runId, principal, threadId, input, model, promptVersion, traceId, startedAt, idempotencyKey, requestDigest, replicaId }: StartedRowFields): RunRow {
   return {
     runId,
     principal,
@@ -464,6 +469,7 @@ function startedRow({ runId, principal, threadId, input, model, promptVersion, t
     traceId,
     idempotencyKey,
     requestDigest,
+    replicaId,
     startedAt: new Date(startedAt),
     endedAt: undefined,
     result: undefined,

@@ -27,6 +27,8 @@ function memoryStore() {
     claimIdempotencyKey: () => Promise.resolve({ outcome: "claimed" }),
     deleteKeysClaimedBefore: () => Promise.resolve(0),
     endInterruptedRuns: () => Promise.resolve(0),
+    heartbeat: () => Promise.resolve(),
+    endRunsOfStoppedReplicas: () => Promise.resolve(0),
     deleteEndedBefore: () => Promise.resolve(0),
     close: () => Promise.resolve(),
   };
@@ -41,7 +43,7 @@ const logger = pino({ level: "silent" });
 function row(runId: string, status: RunRow["status"] = "running"): RunRow {
   return {
     runId, principal: "anonymous", threadId: "", status, input: "hi", output: "", promptVersion: "p", model: "m", modelsUsed: [],
-    inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, iterations: 0, stopReason: "", errorCode: "", errorMessage: "", errorStatus: "",
+    inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, iterations: 0, stopReason: "", errorCode: "", errorMessage: "", errorStatus: "", replicaId: "",
     traceId: "t", idempotencyKey: "", requestDigest: "", startedAt: new Date(0), endedAt: undefined, result: undefined,
   };
 }

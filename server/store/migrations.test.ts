@@ -67,15 +67,17 @@ describe.each(engines)("migrations on $name", (engine) => {
   it("creates the indexes of every migration", async () => {
     await applyMigrations(db);
     const rows = await db.query<{ indexname: string }>(
-      "SELECT indexname FROM pg_indexes WHERE tablename IN ('runs', 'run_events', 'idempotency_keys') ORDER BY indexname",
+      "SELECT indexname FROM pg_indexes WHERE tablename IN ('runs', 'run_events', 'idempotency_keys', 'replicas') ORDER BY indexname",
     );
     expect(rows.map((row) => row.indexname)).toEqual([
       "idempotency_keys_claimed_idx",
       "idempotency_keys_pkey",
+      "replicas_pkey",
       "run_events_pkey",
       "runs_ended_idx",
       "runs_pkey",
       "runs_principal_started_idx",
+      "runs_running_replica_idx",
       "runs_started_idx",
       "runs_status_started_idx",
       "runs_thread_started_idx",

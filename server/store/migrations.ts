@@ -80,6 +80,18 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX runs_thread_started_idx ON runs (principal, thread_id, started_at, run_id) WHERE thread_id <> '';
     `,
   },
+  {
+    version: 3,
+    name: "replicas and the runs they run",
+    sql: `
+      ALTER TABLE runs ADD COLUMN replica_id text NOT NULL DEFAULT '';
+      CREATE INDEX runs_running_replica_idx ON runs (replica_id) WHERE status = 'running';
+      CREATE TABLE replicas (
+        replica_id text PRIMARY KEY,
+        heartbeat_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -50,6 +50,8 @@ export interface RunRow {
   readonly idempotencyKey: string;
   /** SHA-256 (hex) of the request's canonical form, to tell a reused key from a retry. */
   readonly requestDigest: string;
+  /** The replica that runs (or ran) it, whose heartbeat tells whether a `running` run still runs. */
+  readonly replicaId: string;
   readonly startedAt: Date;
   /** Undefined while running. */
   readonly endedAt: Date | undefined;
@@ -161,6 +163,14 @@ export interface RunStore {
    * runs belonged to a process that stopped without ending them. Returns how many.
    */
   endInterruptedRuns(endedAt: Date): Promise<number>;
+  /** Records that `replicaId` is alive now (the database's clock). */
+  heartbeat(replicaId: string): Promise<void>;
+  /**
+   * Ends as failed (`INTERRUPTED`) every run still `running` whose replica
+   * has not sent a heartbeat for `staleAfterMs` (the database's clock): its
+   * process stopped without ending them. Returns how many.
+   */
+  endRunsOfStoppedReplicas(staleAfterMs: number, endedAt: Date): Promise<number>;
   /**
    * Deletes runs that ended before `cutoff`, and their events, at most
    * `batchSize` runs per call (so retention never holds long locks);

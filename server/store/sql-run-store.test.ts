@@ -208,6 +208,33 @@ describe.each(engines)("run store on $name", (engine) => {
     });
   });
 
+  describe("replicas", () => {
+    it("ends the running runs of a replica that stopped sending heartbeats, and only those", async () => {
+      const alive = uniqueId("alive");
+      const silent = uniqueId("silent");
+      const neverSeen = uniqueId("never-seen");
+      await store.heartbeat(alive);
+      await store.heartbeat(silent);
+      const runs = {
+        alive: runningRun({ runId: uniqueId("alive-run"), replicaId: alive }),
+        silent: runningRun({ runId: uniqueId("silent-run"), replicaId: silent }),
+        neverSeen: runningRun({ runId: uniqueId("never-seen-run"), replicaId: neverSeen }),
+        silentDone: completedRun({ runId: uniqueId("silent-done"), replicaId: silent }),
+      };
+      await store.write({ runs: Object.values(runs), events: [] });
+      // Only `alive` beats again; then everyone else's last beat is older than the staleness.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await store.heartbeat(alive);
+      const endedAt = new Date("2030-02-01T00:00:00Z");
+      expect(await store.endRunsOfStoppedReplicas(40, endedAt)).toBeGreaterThanOrEqual(2);
+      expect((await store.getRun(runs.alive.runId))?.status).toBe("running");
+      for (const run of [runs.silent, runs.neverSeen]) {
+        expect(await store.getRun(run.runId)).toMatchObject({ status: "failed", errorCode: "INTERRUPTED", errorStatus: "Unavailable", endedAt });
+      }
+      expect((await store.getRun(runs.silentDone.runId))?.status).toBe("completed");
+    });
+  });
+
   describe("retention", () => {
     // In 2001, before every other test's runs, so no other test's run ends before the cutoff.
     const at = (day: number) => new Date(Date.UTC(2001, 0, day));

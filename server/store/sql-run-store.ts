@@ -90,6 +90,25 @@ const END_INTERRUPTED_RUNS = `
   )
   SELECT count(*)::integer AS ended FROM ended`;
 
+const HEARTBEAT = `
+  INSERT INTO replicas (replica_id, heartbeat_at) VALUES ($1, now())
+  ON CONFLICT (replica_id) DO UPDATE SET heartbeat_at = now()`;
+
+/** Runs whose replica is silent (or unknown) end; replicas silent ten times as long are forgotten. */
+const END_RUNS_OF_STOPPED_REPLICAS = `
+  WITH ended AS (
+    UPDATE runs SET status = 'failed', error_code = 'INTERRUPTED', error_status = 'Unavailable',
+      error_message = 'the replica running it stopped before the run ended; run it again', ended_at = $2::timestamptz
+    WHERE status = 'running' AND NOT EXISTS (
+      SELECT 1 FROM replicas r
+      WHERE r.replica_id = runs.replica_id AND r.heartbeat_at >= now() - $1::integer * interval '1 millisecond'
+    )
+    RETURNING 1
+  ), forgotten AS (
+    DELETE FROM replicas WHERE heartbeat_at < now() - $1::integer * interval '10 milliseconds'
+  )
+  SELECT count(*)::integer AS ended FROM ended`;
+
 /**
  * Creates the {@link RunStore} on `db`, whose schema {@link applyMigrations}
  * has brought up to date. The same SQL serves PostgreSQL and PGlite.
@@ -168,6 +187,13 @@ export function createSqlRunStore(db: SqlDatabase): RunStore {
     },
     async endInterruptedRuns(endedAt) {
       const rows = await db.query<{ ended: number }>(END_INTERRUPTED_RUNS, [endedAt.toISOString()]);
+      return rows[0]?.ended ?? 0;
+    },
+    async heartbeat(replicaId) {
+      await db.query(HEARTBEAT, [replicaId]);
+    },
+    async endRunsOfStoppedReplicas(staleAfterMs, endedAt) {
+      const rows = await db.query<{ ended: number }>(END_RUNS_OF_STOPPED_REPLICAS, [Math.round(staleAfterMs), endedAt.toISOString()]);
       return rows[0]?.ended ?? 0;
     },
     async deleteEndedBefore(cutoff, batchSize) {

@@ -115,6 +115,8 @@ async function openInThread(options: WorkerStoreOpenOptions, held: { release: ()
     claimIdempotencyKey: (claim) => call("claimIdempotencyKey", claim),
     deleteKeysClaimedBefore: (cutoff, batchSize) => call("deleteKeysClaimedBefore", cutoff, batchSize),
     endInterruptedRuns: (endedAt) => call("endInterruptedRuns", endedAt),
+    heartbeat: (replicaId) => call("heartbeat", replicaId),
+    endRunsOfStoppedReplicas: (staleAfterMs, endedAt) => call("endRunsOfStoppedReplicas", staleAfterMs, endedAt),
     deleteEndedBefore: (cutoff, batchSize) => call("deleteEndedBefore", cutoff, batchSize),
     async close() {
       try {

@@ -52,7 +52,7 @@ export interface RoutesWiringOptions {
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
   const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger, stopping } = options;
-  const { recorder, live, watcher, signals } = options.runs;
+  const { recorder, live, watcher, signals, replicaId } = options.runs;
   return (router) => {
     router.service(
       AgentService,
@@ -74,6 +74,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           // One prompt for every run, until the prompt registry chooses one per run.
           prompt: defaultPrompt,
           stopping,
+          replicaId,
         }),
         health,
         models: () => gateway.status(),

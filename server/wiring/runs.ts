@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { canceledByRequest } from "../rpc/run-service.js";
 import { createLiveRuns, type LiveRuns } from "../runs/live-runs.js";
 import { createPostgresRunSignals } from "../runs/postgres-run-signals.js";
 import { createRunRecorder, type RunRecorder } from "../runs/run-recorder.js";
+import { startReplicaPresence } from "../runs/replica-presence.js";
 import { startRunRetention } from "../runs/run-retention.js";
 import { createLocalRunSignals, type RunSignals } from "../runs/run-signals.js";
 import { createRunWatcher, type RunWatcher } from "../runs/run-watch.js";
@@ -30,6 +32,8 @@ export interface RunParts {
   readonly recorder: RunRecorder;
   /** Replays a run's stored events and follows its live ones. */
   readonly watcher: RunWatcher;
+  /** This replica's id: in its runs' records, its heartbeat and its signals. */
+  readonly replicaId: string;
 }
 
 /**
@@ -38,11 +42,12 @@ export interface RunParts {
  */
 export async function wireRuns(options: RunsWiringOptions, closers: Closers): Promise<RunParts> {
   const { store, settings, metrics, logger } = options;
+  const replicaId = randomUUID();
   // Watch and cancel reach other replicas through PostgreSQL; the embedded store has no others.
   const signals =
     settings.databaseUrl === undefined
       ? createLocalRunSignals()
-      : await createPostgresRunSignals({ connectionString: settings.databaseUrl, logger });
+      : await createPostgresRunSignals({ connectionString: settings.databaseUrl, logger, replicaId });
   closers.push(() => signals.close());
   const live = createLiveRuns();
   signals.onCancel((runId) => live.cancel(runId, canceledByRequest(runId)));
@@ -71,5 +76,8 @@ export async function wireRuns(options: RunsWiringOptions, closers: Closers): Pr
     idempotencyTtlMs: settings.idempotencyTtlHours * 3_600_000,
   });
   closers.push(() => retention.stop());
-  return { signals, live, recorder, watcher };
+  // After the recorder in start-up order, so before it at shutdown: the last beat precedes the last records.
+  const presence = await startReplicaPresence({ store, replicaId, logger });
+  closers.push(() => presence.stop());
+  return { signals, live, recorder, watcher, replicaId };
 }

@@ -26,6 +26,7 @@ export function completedRun(fields: Partial<RunRow> & Pick<RunRow, "runId">): R
     errorCode: "",
     errorMessage: "",
     errorStatus: "",
+    replicaId: "replica-1",
     traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
     idempotencyKey: "",
     requestDigest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
