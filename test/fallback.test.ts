@@ -6,7 +6,7 @@ let svc: TestService;
 let client: AgentClient;
 beforeAll(async () => {
   svc = await startTestService();
-  client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+  client = createAgentClient({ baseUrl: svc.url, protocol: "grpc", retries: 0 });
 });
 afterAll(async () => {
   client.close();

@@ -79,7 +79,8 @@ describe("capacity", () => {
       { AGENT_MAX_CONCURRENT_RUNS: "1", AGENT_MAX_QUEUED_RUNS: "1", AGENT_CACHE: "off" },
       { simulator: { faults: [{ kind: "hang", times: 1 }] } },
     );
-    const client = createAgentClient({ baseUrl: svc.url });
+    // What the service answers, without the SDK's retries on top.
+    const client = createAgentClient({ baseUrl: svc.url, retries: 0 });
     const first = new AbortController();
     try {
       const requested = once(svc.simulator.events, "request");

@@ -24,7 +24,7 @@ describe("retries", () => {
       {},
       { simulator: { faults: [{ kind: "status", status: 429, retryAfterSeconds: 1, model: "sim-small", times: 1 }] } },
     );
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc", retries: 0 });
     try {
       const started = performance.now();
       const res = await client.execute("Hello there");
@@ -47,7 +47,7 @@ describe("the circuit breaker", () => {
       { AGENT_MODEL_MAX_RETRIES: "0", AGENT_BREAKER_THRESHOLD: "3", AGENT_BREAKER_HALF_OPEN_AFTER_MS: "400" },
       { simulator: { faults: [{ kind: "status", status: 503, model: "sim-small" }] } },
     );
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "connect" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "connect", retries: 0 });
     try {
       for (let i = 0; i < 3; i++) {
         const res = await client.execute("Hello there");
@@ -81,7 +81,7 @@ describe("the circuit breaker", () => {
       { simulator: { faults: [{ kind: "status", status: 503 }] } },
     );
     const health = createClient(Health, createGrpcTransport({ baseUrl: svc.url }));
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc", retries: 0 });
     const watching = new AbortController();
     try {
       const statuses: Serving[] = [];
@@ -122,7 +122,7 @@ describe("recovery with every breaker open", () => {
       { simulator: { faults: [{ kind: "status", status: 503, times: 2 }] } },
     );
     const health = createClient(Health, createGrpcTransport({ baseUrl: svc.url }));
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc", retries: 0 });
     const watching = new AbortController();
     try {
       const statuses: Serving[] = [];
@@ -160,7 +160,7 @@ describe("timeouts", () => {
       { AGENT_MODEL_TIMEOUT_MS: "300", AGENT_MODEL_MAX_RETRIES: "0" },
       { simulator: { faults: [{ kind: "hang", model: "sim-small" }] } },
     );
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc", retries: 0 });
     try {
       const started = performance.now();
       const res = await client.execute("Hello there", { timeoutMs: 5_000 });
@@ -179,7 +179,7 @@ describe("timeouts", () => {
 describe("a stream cut mid-answer", () => {
   it("gives SDK text equal to the fallback's answer, and the restart marker", async () => {
     svc = await startTestService({}, { simulator: { faults: [{ kind: "cut-stream", model: "sim-small" }] } });
-    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc-web" });
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "grpc-web", retries: 0 });
     try {
       let text = "";
       const events: StreamResponse[] = [];
@@ -225,7 +225,7 @@ describe("a fallback at another provider", () => {
     );
     const config = loadConfig({ AGENT_DATA_DIR: "memory://", PORT: "0", METRICS_PORT: "0", AGENT_MODELS_FILE: file, BACKUP_KEY: "sk-backup", LOG_LEVEL: "silent" });
     const service = await startAgentService(config, { logger: createLogger({ level: "silent" }), pgliteTemplate: storeTemplate() });
-    const client = createAgentClient({ baseUrl: service.url, protocol: "grpc" });
+    const client = createAgentClient({ baseUrl: service.url, protocol: "grpc", retries: 0 });
     try {
       expect(service.simulator).toBeUndefined();
       const res = await client.execute("What is 17 * 23?");
