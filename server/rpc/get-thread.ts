@@ -1,11 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { GetThreadResponseSchema, type GetThreadRequest, type GetThreadResponse } from "../../gen/agent/v1/run_service_pb.js";
 import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import { runOf } from "../runs/run-messages.js";
+import { decodeRunPageToken, encodeRunPageToken, pageFingerprint } from "./run-page-token.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
 import type { RunRow, RunStore } from "../store/index.js";
 
@@ -47,8 +47,11 @@ export function createGetThreadHandler(options: GetThreadHandlerOptions): (req: 
     }
     const limit = req.pageSize === 0 ? defaultPageSize : req.pageSize;
     const principal = principalOf(ctx);
-    const fingerprint = threadFingerprint(principal, req.threadId);
-    const newerThan = req.pageToken === "" ? undefined : decodePageToken(req.pageToken, fingerprint);
+    const fingerprint = pageFingerprint([principal, req.threadId]);
+    const newerThan = req.pageToken === "" ? undefined : decodeRunPageToken(req.pageToken, fingerprint, {
+          malformed: "must be the next_page_token of a previous GetThread response, unchanged",
+          otherRequest: "belongs to another thread; send the thread_id of the first page",
+        });
 
     // Bounded: a store that is down answers the read itself.
     await recorder.flush(AbortSignal.any([ctx.signal, AbortSignal.timeout(flushWaitMs)])).catch(() => undefined);
@@ -77,7 +80,7 @@ export function createGetThreadHandler(options: GetThreadHandlerOptions): (req: 
     const last = page[page.length - 1];
     return create(GetThreadResponseSchema, {
       runs: page.map((row) => runOf(row, [])),
-      nextPageToken: rows.length > limit && last !== undefined ? encodePageToken(last, fingerprint) : "",
+      nextPageToken: rows.length > limit && last !== undefined ? encodeRunPageToken(last, fingerprint) : "",
     });
   };
 }
@@ -86,29 +89,3 @@ function invalid(field: string, description: string): ConnectError {
   return invalidArgumentError([create(FieldViolationSchema, { field, description })]);
 }
 
-/** What a page token is bound to: the thread, which is the principal's. */
-function threadFingerprint(principal: string, threadId: string): string {
-  return createHash("sha256").update(JSON.stringify([principal, threadId])).digest("base64url").slice(0, 12);
-}
-
-function encodePageToken(last: RunRow, fingerprint: string): string {
-  return Buffer.from(JSON.stringify([last.startedAt.getTime(), last.runId, fingerprint])).toString("base64url");
-}
-
-function decodePageToken(token: string, fingerprint: string): { startedAt: Date; runId: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    parsed = undefined;
-  }
-  // A time out of Date's range would fail in the query, looking like a store outage.
-  const startedAt = Array.isArray(parsed) && typeof parsed[0] === "number" ? new Date(parsed[0]) : undefined;
-  if (!Array.isArray(parsed) || parsed.length !== 3 || startedAt === undefined || Number.isNaN(startedAt.getTime()) || typeof parsed[1] !== "string" || typeof parsed[2] !== "string") {
-    throw invalid("page_token", "must be the next_page_token of a previous GetThread response, unchanged");
-  }
-  if (parsed[2] !== fingerprint) {
-    throw invalid("page_token", "belongs to another thread; send the thread_id of the first page");
-  }
-  return { startedAt, runId: parsed[1] };
-}

@@ -1,11 +1,11 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { ExecuteResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
+import { decodeRunPageToken, encodeRunPageToken, pageFingerprint } from "./run-page-token.js";
 import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import type { LiveRuns } from "../runs/live-runs.js";
 import { anonymous } from "../runs/run-lifecycle.js";
@@ -13,7 +13,7 @@ import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
 import type { RunSignals } from "../runs/run-signals.js";
 import type { RunWatcher } from "../runs/run-watch.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
-import type { RunFilter, RunRow, RunStatus as StoredStatus, RunStore } from "../store/index.js";
+import type { RunFilter, RunStatus as StoredStatus, RunStore } from "../store/index.js";
 
 /** Dependencies of {@link createRunService}. */
 export interface RunServiceOptions {
@@ -137,14 +137,17 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
         ...(startedBefore === undefined ? {} : { startedBefore }),
       };
       const fingerprint = filterFingerprint(req.principal, req.status, req.startedAfter, req.startedBefore);
-      const olderThan = req.pageToken === "" ? undefined : decodePageToken(req.pageToken, fingerprint);
+      const olderThan = req.pageToken === "" ? undefined : decodeRunPageToken(req.pageToken, fingerprint, {
+            malformed: "must be the next_page_token of a previous ListRuns response, unchanged",
+            otherRequest: "belongs to a ListRuns call with other filters; send the same filters as the first page",
+          });
       await caughtUp(ctx.signal);
       const rows = await read("list runs", () => store.listRuns({ ...filter, ...(olderThan === undefined ? {} : { olderThan }), limit: limit + 1 }));
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
         runs: page.map((row) => runOf(row, [])),
-        nextPageToken: rows.length > limit && last !== undefined ? encodePageToken(last, fingerprint) : "",
+        nextPageToken: rows.length > limit && last !== undefined ? encodeRunPageToken(last, fingerprint) : "",
       };
     },
   };
@@ -188,34 +191,5 @@ function invalid(field: string, description: string): ConnectError {
 }
 
 function filterFingerprint(principal: string, status: RunStatus, after: Timestamp | undefined, before: Timestamp | undefined): string {
-  const key = JSON.stringify([principal, status, after === undefined ? null : timestampDate(after).getTime(), before === undefined ? null : timestampDate(before).getTime()]);
-  return createHash("sha256").update(key).digest("base64url").slice(0, 12);
-}
-
-function encodePageToken(last: RunRow, fingerprint: string): string {
-  return Buffer.from(JSON.stringify([last.startedAt.getTime(), last.runId, fingerprint])).toString("base64url");
-}
-
-function decodePageToken(token: string, fingerprint: string): { startedAt: Date; runId: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
-    typeof parsed[0] !== "number" ||
-    // A time outside Date's range would reach the store as an invalid date.
-    Number.isNaN(new Date(parsed[0]).getTime()) ||
-    typeof parsed[1] !== "string" ||
-    typeof parsed[2] !== "string"
-  ) {
-    throw invalid("page_token", "must be the next_page_token of a previous ListRuns response, unchanged");
-  }
-  if (parsed[2] !== fingerprint) {
-    throw invalid("page_token", "belongs to a ListRuns call with other filters; send the same filters as the first page");
-  }
-  return { startedAt: new Date(parsed[0]), runId: parsed[1] };
+  return pageFingerprint([principal, status, after === undefined ? null : timestampDate(after).getTime(), before === undefined ? null : timestampDate(before).getTime()]);
 }
