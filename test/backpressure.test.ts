@@ -2,12 +2,20 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { AgentServiceError, Code, RunStatus, createAgentClient, type AgentClient, type StreamResponse } from "../client/index.js";
 import { AgentService } from "../gen/agent/v1/agent_service_pb.js";
 import { longAnswer } from "../server/simulator/index.js";
+import { startBreakableProxy, type BreakableProxy } from "./support/breakable-proxy.js";
+import { runIdOf } from "./support/call-recorder.js";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 let svc: TestService | undefined;
+let proxy: BreakableProxy | undefined;
+const clients: AgentClient[] = [];
 afterEach(async () => {
+  clients.splice(0).forEach((client) => client.close());
+  await proxy?.close();
+  proxy = undefined;
   await svc?.close();
   svc = undefined;
 });
@@ -70,5 +78,56 @@ describe("a Stream whose client reads nothing", () => {
     } finally {
       await events.return?.();
     }
+  });
+});
+
+describe("a Stream over HTTP/1.1 whose client stops reading and then vanishes", () => {
+  // Regression: connect-node's write to an HTTP/1.1 response waits for a
+  // 'drain' that never comes once the peer is gone, so it never asks the
+  // handler for another event (a keyed run goes on without it: see
+  // server/runs/run-lifecycle.test.ts). A run without a key must still stop
+  // and free its slot.
+  const words = 20_000;
+  const wordLength = 1_000;
+  const task = `#words ${words}x${wordLength}`;
+
+  /** Reads the first event, stalls until the service's writes wait, then resets the connection; returns what the stream ended with. */
+  async function stallThenVanish(client: AgentClient, options: Parameters<AgentClient["stream"]>[1]) {
+    const seen: StreamResponse[] = [];
+    const ended = (async () => {
+      for await (const event of client.stream(task, options)) {
+        seen.push(event);
+        if (seen.length === 1) {
+          proxy?.stallResponses();
+          // The model writes until every buffer between it and the stalled proxy is full.
+          await settled(() => svc?.simulator.stats().bodyBytesWritten ?? 0);
+          proxy?.cut({ reset: true });
+        }
+      }
+    })().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    return { seen, ended };
+  }
+
+  it("stops when it has none, and frees its slot: the run ends CANCELED", async () => {
+    svc = await startTestService({ AGENT_CACHE: "off", AGENT_MAX_CONCURRENT_RUNS: "1", AGENT_MAX_QUEUED_RUNS: "0" });
+    proxy = await startBreakableProxy({ host: "127.0.0.1", port: Number(new URL(svc.url).port) });
+    const client = createAgentClient({ baseUrl: proxy.url, protocol: "connect", httpVersion: "1.1", timeoutMs: 60_000, retries: 0 });
+    const direct = createAgentClient({ baseUrl: svc.url, protocol: "grpc", timeoutMs: 20_000, retries: 0 });
+    clients.push(client, direct);
+    const { seen, ended } = await stallThenVanish(client, { textDeltas: "live", idempotencyKey: "" });
+    expect(await ended).toBeInstanceOf(AgentServiceError);
+    // WatchRun follows the run to its end: the end it had, not a deadline.
+    const watched = await (async () => {
+      for await (const _ of direct.watchRun(runIdOf(seen))) {
+        // Its events, up to its end.
+      }
+    })().catch((e: unknown) => e);
+    expect((watched as AgentServiceError).code).toBe(Code.Canceled);
+    expect((await direct.getRun(runIdOf(seen))).run?.status).toBe(RunStatus.CANCELED);
+    // Its one slot is free again.
+    expect((await direct.execute("What is 2 + 2?")).output).toContain("4");
   });
 });

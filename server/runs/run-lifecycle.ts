@@ -224,6 +224,11 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     let stopReason: RunStopReason = "error";
     // Set once the run reached its end: completed, or failed and recorded as such.
     let ended = false;
+    // The RPC's loop below: started, and waiting for next() (not for its consumer).
+    let looping = false;
+    let pulling = false;
+    // Once set, the run is driven by pump() alone, to its end.
+    let pumped: Promise<ConnectError | undefined> | undefined;
     const canceler = new AbortController();
     // The RPC's end stops the run, except that a Stream with a key outlives a caller who went
     // away: the caller's retry, or a watcher, follows it again (WatchRun). Its deadline still
@@ -235,6 +240,12 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         rpcStop.abort(signal.reason);
       } else if (!ended) {
         runLog.info(ids(), "the caller went away: the run goes on, for its key's repeats and its watchers");
+      }
+      // The RPC may never ask for the next event: connect-node's write to an HTTP/1.1 socket
+      // destroyed before its 'close' waits for a 'drain' that never comes. So the run does not
+      // wait for it: from an event already yielded, it goes on (or stops) without its caller.
+      if (looping && !pulling) {
+        pump();
       }
     };
     if (signal.aborted) {
@@ -347,30 +358,61 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       signal.removeEventListener("abort", onRpcAbort);
       if (release !== undefined) {
         release();
+        release = undefined;
         metrics.runFinished({ stopReason, durationS: (now() - started) / 1000 });
       }
     };
 
-    let goesOn = false;
+    function pump(): void {
+      pumped ??= (async () => {
+        try {
+          while ((await next()) !== undefined) {
+            // Each event is recorded and shown to watchers by next().
+          }
+          return undefined;
+        } catch (err) {
+          // next() recorded and logged the failure.
+          return err as ConnectError;
+        } finally {
+          finish();
+        }
+      })();
+    }
+
     try {
-      for (let event = await next(); event !== undefined; event = await next()) {
+      looping = true;
+      for (;;) {
+        if (pumped !== undefined) {
+          break;
+        }
+        pulling = true;
+        const event = await next();
+        pulling = false;
+        if (event === undefined) {
+          break;
+        }
+        if (signal.aborted && !ended) {
+          // The RPC ended while this event was on its way: the run is handed to pump().
+          pump();
+          break;
+        }
         yield event;
       }
+      if (pumped !== undefined && runSignal.aborted) {
+        // The run was stopped (its deadline, the shutdown): a consumer still reading gets why.
+        const failure = await pumped;
+        if (failure !== undefined) {
+          throw failure;
+        }
+      }
     } finally {
-      if (!ended && resumable && !runSignal.aborted) {
+      pulling = false;
+      looping = false;
+      if (pumped !== undefined) {
+        // pump() owns the run's end.
+      } else if (!ended && resumable && !runSignal.aborted) {
         // The consumer stopped reading (its caller went away): the run goes on to its end without it.
-        goesOn = true;
-        void (async () => {
-          try {
-            while ((await next()) !== undefined) {
-              // Each event is recorded and shown to watchers by next().
-            }
-          } catch {
-            // next() recorded and logged the failure.
-          } finally {
-            finish();
-          }
-        })();
+        pump();
       } else if (!ended) {
         // The consumer stopped reading mid-run (the caller went away between two events).
         stopReason = "canceled";
@@ -381,8 +423,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
           row = failedRow(row, error, modelsUsed, now());
           recorder.run(row);
         }
-      }
-      if (!goesOn) {
+        finish();
+      } else {
         finish();
       }
     }
@@ -401,9 +443,13 @@ function stopsEveryRun(reason: unknown): boolean {
   return reason instanceof ConnectError && (reason.code === Code.DeadlineExceeded || reason.code === Code.Unavailable);
 }
 
-/** Why a run was stopped from outside, as its error: the reason when it is one the caller can act on, else the caller went away. */
+/**
+ * Why a run was stopped from outside, as its error: the reason when it is one
+ * the caller can act on, else the caller went away (connect-node reports a
+ * peer's reset as ABORTED, other ends of a connection as INTERNAL or no reason).
+ */
 function stoppedBecause(reason: unknown): ConnectError {
-  if (reason instanceof ConnectError && reason.code !== Code.Internal && reason.code !== Code.Unknown) {
+  if (reason instanceof ConnectError && reason.code !== Code.Internal && reason.code !== Code.Unknown && reason.code !== Code.Aborted) {
     return reason;
   }
   return new ConnectError("the caller went away", Code.Canceled, undefined, undefined, reason);

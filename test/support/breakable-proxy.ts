@@ -6,7 +6,8 @@ import { connect, createServer, type AddressInfo, type Socket } from "node:net";
  * chooses, to see a client cope with a connection lost mid-call. Unlike
  * `startTcpProxy` (test/support/tcp-proxy.ts), a cut drops only
  * the connections open at that moment (the client's next one passes), and
- * it can hold one direction: the requests reach the server, its answers wait.
+ * it can hold one direction: the requests reach the server, its answers wait
+ * (in the proxy, or in the server, as a client that stopped reading).
  */
 export interface BreakableProxy {
   /** Loopback port the proxy listens on. */
@@ -17,6 +18,12 @@ export interface BreakableProxy {
   readonly connections: number;
   /** From now on, server→client bytes are held (on open and new connections); client→server ones still pass. */
   holdResponses(): void;
+  /**
+   * From now on, the proxy stops reading the server's answers (on open and new
+   * connections): the server's socket buffers fill and its writes wait, as for a
+   * client that stopped reading. Ends with a cut.
+   */
+  stallResponses(): void;
   /** Delivers what was held and forwards again. */
   releaseResponses(): void;
   /**
@@ -40,6 +47,7 @@ interface Link {
 export async function startBreakableProxy(target: { host: string; port: number }): Promise<BreakableProxy> {
   const links = new Set<Link>();
   let holding = false;
+  let stalling = false;
   let connections = 0;
 
   const drop = (link: Link, reset: boolean) => {
@@ -59,6 +67,9 @@ export async function startBreakableProxy(target: { host: string; port: number }
     const upstream = connect(target.port, target.host);
     const link: Link = { client, upstream, held: [] };
     links.add(link);
+    if (stalling) {
+      upstream.pause();
+    }
     client.on("data", (chunk: Buffer) => upstream.write(chunk));
     upstream.on("data", (chunk: Buffer) => {
       if (holding) {
@@ -86,6 +97,12 @@ export async function startBreakableProxy(target: { host: string; port: number }
     holdResponses() {
       holding = true;
     },
+    stallResponses() {
+      stalling = true;
+      for (const link of links) {
+        link.upstream.pause();
+      }
+    },
     releaseResponses() {
       holding = false;
       for (const link of links) {
@@ -96,6 +113,7 @@ export async function startBreakableProxy(target: { host: string; port: number }
     },
     cut(options) {
       holding = false;
+      stalling = false;
       for (const link of [...links]) {
         drop(link, options?.reset === true);
       }
