@@ -17,6 +17,7 @@ import { modelRequest, promptWithChunks } from "./support/model-request.js";
 import type { ResultRow, ScenarioReport } from "./support/report.js";
 import { summarize } from "./support/stats.js";
 import type { BenchSettings } from "./support/settings.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const longChunks = 200;
 
@@ -25,7 +26,7 @@ export async function measureAddedLatency(settings: BenchSettings): Promise<Scen
   const began = performance.now();
   const simulator = await startSimulator();
   const service = await startService({ OPENAI_BASE_URL: simulator.url });
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
   const openai = new OpenAI({ baseURL: simulator.url, apiKey: "bench", maxRetries: 0 });
   try {
     const arms = (chunks: number) => {

@@ -10,6 +10,7 @@ import { interleave } from "./support/interleave.js";
 import type { ScenarioReport } from "./support/report.js";
 import type { BenchSettings } from "./support/settings.js";
 import { summarize } from "./support/stats.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const input = "Say hello to the benchmark.";
 
@@ -18,8 +19,8 @@ export async function measureCacheHit(settings: BenchSettings): Promise<Scenario
   const began = performance.now();
   const [simulator, echo] = await Promise.all([startSimulator(), startEcho()]);
   const service = await startService({ OPENAI_BASE_URL: simulator.url });
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
-  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
+  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
   try {
     // The first run fills the cache; every timed one must be a hit.
     await agent.execute(input, { idempotencyKey: "" });

@@ -16,6 +16,7 @@ import { interleave } from "./support/interleave.js";
 import type { ResultRow, ScenarioReport } from "./support/report.js";
 import type { BenchSettings } from "./support/settings.js";
 import { summarize, type Summary } from "./support/stats.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const input = "Say hello to the benchmark.";
 
@@ -33,7 +34,7 @@ export async function measureDurableCalls(settings: BenchSettings): Promise<Scen
   try {
     for (const store of stores) {
       const service = await startService({ OPENAI_BASE_URL: simulator.url, ...store.env });
-      const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+      const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
       try {
         const measured = await measureOn(agent, settings);
         details[store.name] = measured;

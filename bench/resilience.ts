@@ -23,6 +23,7 @@ import type { ResultRow, ScenarioReport } from "./support/report.js";
 import type { BenchSettings } from "./support/settings.js";
 import type { StartedProcess } from "./support/start-process.js";
 import { summarize } from "./support/stats.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const input = promptWithChunks(1);
 
@@ -38,7 +39,7 @@ async function setFaults(simulator: StartedProcess, rules: readonly Record<strin
 }
 
 function clientOf(service: StartedProcess): AgentClient {
-  return createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  return createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
 }
 
 const succeeds = (agent: AgentClient) => async () => {
@@ -67,7 +68,7 @@ export async function measureResilience(settings: BenchSettings): Promise<Scenar
     }),
   ]);
   const clients = [clientOf(retrying), clientOf(fallingBack), clientOf(broken)] as const;
-  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  const ceiling = createAgentClient({ baseUrl: echo.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
   const openai = new OpenAI({ baseURL: simulator.url, apiKey: "bench", maxRetries: 0 });
   const direct = async (model: string) => {
     let text = "";

@@ -24,6 +24,7 @@ import type { ResultRow, ScenarioReport } from "./support/report.js";
 import type { BenchSettings } from "./support/settings.js";
 import type { StartedProcess } from "./support/start-process.js";
 import { summarize } from "./support/stats.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const deltas = 64;
 const paceMs = 20;
@@ -70,7 +71,7 @@ export async function measureStreams(settings: BenchSettings): Promise<ScenarioR
   );
   const input = promptWithChunks(deltas);
   const body = JSON.stringify(modelRequest(input));
-  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0 });
+  const agent = createAgentClient({ baseUrl: service.url, protocol: "connect", httpVersion: "2", tracing: false, retries: 0, token: benchToken });
   const load = await startLoadGenerator();
   try {
     const firstToken = await interleave(

@@ -12,6 +12,7 @@ import { once } from "node:events";
 import { startProcess } from "./support/start-process.js";
 import { createAgentClient, type AgentClient } from "../client/index.js";
 import { startOtlpReceiver } from "../test/support/otlp/index.js";
+import { benchToken } from "./support/bench-processes.js";
 
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 6);
 const perRound = Number(process.env["BENCH_REQUESTS"] ?? 400);
@@ -45,8 +46,8 @@ const on = await startProcess(
 
 try {
   const clients = {
-    off: createAgentClient({ baseUrl: off.url, protocol: "connect", retries: 0 }),
-    on: createAgentClient({ baseUrl: on.url, protocol: "connect", retries: 0 }),
+    off: createAgentClient({ baseUrl: off.url, protocol: "connect", retries: 0, token: benchToken }),
+    on: createAgentClient({ baseUrl: on.url, protocol: "connect", retries: 0, token: benchToken }),
   };
   // Warm-up: compile paths, open connections, fill the JIT.
   await throughput(clients.off, perRound / 2);

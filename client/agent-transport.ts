@@ -15,8 +15,35 @@ export interface AgentTransport {
   readonly sessionManager?: Http2SessionManager;
 }
 
-/** Builds the transport of {@link AgentClientOptions}: Connect, gRPC or gRPC-Web over HTTP/2 or 1.1, with tracing. */
+/** Builds the transport of {@link AgentClientOptions}: Connect, gRPC or gRPC-Web over HTTP/2 or 1.1, with tracing and its token. */
 export function resolveTransport(options: AgentClientOptions): AgentTransport {
+  const resolved = resolveBareTransport(options);
+  return options.token === undefined ? resolved : { ...resolved, transport: withToken(resolved.transport, options.token) };
+}
+
+/**
+ * Sends `Authorization: Bearer <token>` on every call of `transport`, asking
+ * a token function again each time. Around the transport, not in an
+ * interceptor, so that it works on a ready transport too.
+ */
+function withToken(transport: Transport, token: NonNullable<AgentClientOptions["token"]>): Transport {
+  const headerOf = async (header: ConstructorParameters<typeof Headers>[0]): Promise<Headers> => {
+    const value = typeof token === "string" ? token : await token();
+    const headers = new Headers(header);
+    headers.set("authorization", `Bearer ${value}`);
+    return headers;
+  };
+  return {
+    async unary(method, signal, timeoutMs, header, input, contextValues) {
+      return transport.unary(method, signal, timeoutMs, await headerOf(header), input, contextValues);
+    },
+    async stream(method, signal, timeoutMs, header, input, contextValues) {
+      return transport.stream(method, signal, timeoutMs, await headerOf(header), input, contextValues);
+    },
+  };
+}
+
+function resolveBareTransport(options: AgentClientOptions): AgentTransport {
   if (options.transport !== undefined) {
     // A ready transport has its own interceptors; tracing goes there too.
     return { transport: options.transport };

@@ -15,8 +15,15 @@ export interface AgentClientOptions {
   readonly protocol?: AgentProtocol;
   /** HTTP version; gRPC always uses 2. Default `2`. */
   readonly httpVersion?: "1.1" | "2";
-  /** Headers sent with every call, such as `authorization`. Default none. */
+  /** Headers sent with every call. Default none. */
   readonly headers?: HeaderValues;
+  /**
+   * The credential sent as `Authorization: Bearer <token>` on every attempt:
+   * an API key, or a JWT. A function is asked again for each attempt, so a
+   * token it refreshes is used by the retries too. Default none (a service
+   * without authentication, on loopback).
+   */
+  readonly token?: string | (() => string | Promise<string>);
   /** Deadline of every call in milliseconds, retries included, unless a call sets its own. Default none. */
   readonly timeoutMs?: number;
   /**

@@ -167,3 +167,157 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "x", LOG_LEVEL: "loud" })).toThrow(/PORT[\s\S]*LOG_LEVEL/);
   });
 });
+
+/** Writes `content` to a fresh temporary file, as a mounted secret, and returns its path. */
+function secretFile(content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "secret-")), "secret");
+  writeFileSync(path, content);
+  return path;
+}
+
+/** The ConfigError `loadConfig(env)` throws; fails the test when it loads. */
+function configError(env: Readonly<Record<string, string | undefined>>): ConfigError {
+  let error: unknown;
+  try {
+    loadConfig(env);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
+}
+
+describe("loadConfig: authentication", () => {
+  it("refuses to listen beyond loopback without authentication, saying what to set", () => {
+    const error = configError({ HOST: "0.0.0.0" });
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toMatch(/HOST: 0\.0\.0\.0 listens beyond this machine, but no authentication is configured: set AGENT_API_KEYS_FILE/);
+    expect(error.message).toContain("AGENT_JWT_JWKS_URL");
+  });
+
+  it.each(["0.0.0.0", "::", "10.1.2.3", "127.0.0.1.example.com", "localhost.example.com", "agent.internal"])("counts %s as beyond loopback", (host) => {
+    expect(configError({ HOST: host }).message).toContain("no authentication is configured");
+  });
+
+  it("listens beyond loopback with an API keys file", () => {
+    const config = loadConfig({ HOST: "0.0.0.0", AGENT_API_KEYS_FILE: "/etc/agent/keys.json" });
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.auth).toEqual({ apiKeysFile: "/etc/agent/keys.json", jwt: undefined });
+  });
+
+  it("listens beyond loopback with JWT verification", () => {
+    const config = loadConfig({ HOST: "0.0.0.0", AGENT_JWT_JWKS_URL: "https://id.example.test/jwks.json", AGENT_JWT_ISSUER: "https://id.example.test", AGENT_JWT_AUDIENCE: "agent-service" });
+    expect(config.auth.apiKeysFile).toBeUndefined();
+    expect(config.auth.jwt).toEqual({
+      jwksUrl: "https://id.example.test/jwks.json",
+      publicKey: undefined,
+      algorithms: ["RS256", "ES256"],
+      issuer: "https://id.example.test",
+      audience: "agent-service",
+      principalClaim: "sub",
+      rolesClaim: "roles",
+      defaultRoles: ["caller"],
+      clockSkewS: 30,
+      jwksTimeoutMs: 5_000,
+    });
+  });
+
+  it.each(["127.0.0.1", "127.0.0.2", "127.255.0.9", "localhost", "::1", "[::1]"])("listens on loopback %s without authentication (dev mode)", (host) => {
+    const config = loadConfig({ HOST: host });
+    expect(config.host).toBe(host);
+    expect(config.auth).toEqual({ apiKeysFile: undefined, jwt: undefined });
+  });
+
+  it("reads the JWT knobs", () => {
+    const config = loadConfig({
+      AGENT_JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+      AGENT_JWT_ISSUER: "https://id.example.test",
+      AGENT_JWT_AUDIENCE: "agent-service",
+      AGENT_JWT_ALGORITHMS: " ES256 , EdDSA ",
+      AGENT_JWT_PRINCIPAL_CLAIM: "email",
+      AGENT_JWT_ROLES_CLAIM: "scope",
+      AGENT_JWT_DEFAULT_ROLES: "",
+      AGENT_JWT_CLOCK_SKEW_S: "0",
+    });
+    expect(config.auth.jwt).toMatchObject({ jwksUrl: undefined, algorithms: ["ES256", "EdDSA"], principalClaim: "email", rolesClaim: "scope", clockSkewS: 0 });
+    expect(config.auth.jwt?.publicKey).toContain("\nMIIB\n");
+  });
+
+  it("requires the issuer and the audience with a JWKS URL, naming both", () => {
+    const error = configError({ AGENT_JWT_JWKS_URL: "https://id.example.test/jwks.json" });
+    expect(error.message).toMatch(/AGENT_JWT_ISSUER: must name the issuer/);
+    expect(error.message).toMatch(/AGENT_JWT_AUDIENCE: must name the audience/);
+  });
+
+  it.each(["AGENT_JWT_ISSUER", "AGENT_JWT_AUDIENCE"])("rejects %s without a key source", (name) => {
+    const error = configError({ [name]: "https://id.example.test" });
+    expect(error.problems).toEqual([`${name}: is set, but neither AGENT_JWT_JWKS_URL nor AGENT_JWT_PUBLIC_KEY says where the signing keys are`]);
+  });
+
+  it("rejects both key sources at once", () => {
+    const error = configError({
+      AGENT_JWT_JWKS_URL: "https://id.example.test/jwks.json",
+      AGENT_JWT_PUBLIC_KEY: "-----BEGIN PUBLIC KEY-----",
+      AGENT_JWT_ISSUER: "https://id.example.test",
+      AGENT_JWT_AUDIENCE: "agent-service",
+    });
+    expect(error.message).toMatch(/AGENT_JWT_PUBLIC_KEY: must not be set together with AGENT_JWT_JWKS_URL/);
+  });
+
+  it.each(["HS256", "RS256,HS512", "none", "RS256,none", " , "])("rejects AGENT_JWT_ALGORITHMS %j: never none or HS*", (algorithms) => {
+    expect(configError({ AGENT_JWT_ALGORITHMS: algorithms }).message).toMatch(/AGENT_JWT_ALGORITHMS/);
+  });
+
+  it.each([
+    { env: { AGENT_JWT_JWKS_URL: "file:///etc/jwks.json" }, problem: /AGENT_JWT_JWKS_URL: must be an http\(s\) URL of a JWKS document/ },
+    { env: { AGENT_JWT_DEFAULT_ROLES: "caller,root" }, problem: /AGENT_JWT_DEFAULT_ROLES.*: must list roles from caller, admin/ },
+    { env: { AGENT_JWT_CLOCK_SKEW_S: "-1" }, problem: /AGENT_JWT_CLOCK_SKEW_S: must be/ },
+  ])("rejects $env", ({ env, problem }) => {
+    expect(configError(env).message).toMatch(problem);
+  });
+});
+
+describe("loadConfig: secrets from files", () => {
+  it("reads OPENAI_API_KEY from OPENAI_API_KEY_FILE, less its trailing newline", () => {
+    expect(loadConfig({ OPENAI_API_KEY_FILE: secretFile("sk-from-file\n") }).openaiApiKey).toBe("sk-from-file");
+  });
+
+  it("reads AGENT_JWT_PUBLIC_KEY from a file, keeping the PEM's lines", () => {
+    const pem = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----";
+    const config = loadConfig({ AGENT_JWT_PUBLIC_KEY_FILE: secretFile(`${pem}\n`), AGENT_JWT_ISSUER: "https://id.example.test", AGENT_JWT_AUDIENCE: "agent-service" });
+    expect(config.auth.jwt?.publicKey).toBe(pem);
+  });
+
+  it("reads a model's key from the file its api_key_env names with _FILE", () => {
+    const path = modelsFile({ models: [{ name: "primary", baseUrl: "http://127.0.0.1:9001/v1", apiKeyEnv: "PRIMARY_KEY" }] });
+    const config = loadConfig({ AGENT_MODELS_FILE: path, PRIMARY_KEY_FILE: secretFile("sk-primary\r\n") });
+    expect(config.models[0]?.apiKey).toBe("sk-primary");
+  });
+
+  it("rejects a secret set both ways", () => {
+    const error = configError({ OPENAI_API_KEY: "sk-env", OPENAI_API_KEY_FILE: secretFile("sk-file") });
+    expect(error.message).toContain("OPENAI_API_KEY_FILE: must not be set together with OPENAI_API_KEY");
+    expect(error.message).not.toContain("sk-env");
+    expect(error.message).not.toContain("sk-file");
+  });
+
+  it("rejects a secret file that cannot be read, naming the variable and the path", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "secret-")), "missing");
+    expect(configError({ OPENAI_API_KEY_FILE: path }).problems).toEqual([`OPENAI_API_KEY_FILE: cannot read ${path} (ENOENT)`]);
+  });
+
+  it.each([
+    { name: "DATABASE_URL", content: "mysql://agent:hunter2@db:3306/agent\n", secret: "hunter2", problem: /DATABASE_URL: must be a postgres:\/\// },
+    { name: "REDIS_URL", content: "redis://:hunter2@cache:99999", secret: "hunter2", problem: /REDIS_URL: must be a valid URL/ },
+    { name: "OTEL_EXPORTER_OTLP_HEADERS", content: "api-key=s3cr3t-value,broken", secret: "s3cr3t-value", problem: /OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs/ },
+  ])("never repeats the content of a bad $name_FILE", ({ name, content, secret, problem }) => {
+    const error = configError({ [`${name}_FILE`]: secretFile(content) });
+    expect(error.message).toMatch(problem);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it("lists secret-file problems together with the other bad variables", () => {
+    const error = configError({ OPENAI_API_KEY_FILE: "/nonexistent/key", PORT: "x" });
+    expect(error.message).toMatch(/OPENAI_API_KEY_FILE: cannot read \/nonexistent\/key[\s\S]*PORT: /);
+  });
+});

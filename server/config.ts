@@ -1,7 +1,10 @@
 import { z } from "zod";
 import type { ResolvedModelPolicyOptions } from "./model/model-policy.js";
 import type { ModelPrice } from "./model/pricing.js";
+import type { JwtSettings } from "./auth/jwt-verifier.js";
+import type { Role } from "./auth/principal.js";
 import { readModelsFile } from "./models-file.js";
+import { secretSettings, withSecretFiles } from "./secret-files.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
 
 /** Everything the service knows about one model of the fallback chain. */
@@ -142,6 +145,13 @@ export interface Config {
     readonly historyRuns: number;
     /** Characters of earlier turns (inputs, tool calls and results, answers) a run starts from, at most; older turns are left out whole. `AGENT_THREAD_HISTORY_CHARS`, default 24,000. */
     readonly historyChars: number;
+  };
+  /** Who may call (see README, "Authentication"); neither set: every caller is the local `dev` principal, on loopback only. */
+  readonly auth: {
+    /** JSON file of API key digests, reread on SIGHUP. `AGENT_API_KEYS_FILE`, default none. */
+    readonly apiKeysFile: string | undefined;
+    /** JWT bearer tokens, when `AGENT_JWT_JWKS_URL` or `AGENT_JWT_PUBLIC_KEY` is set. */
+    readonly jwt: JwtSettings | undefined;
   };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -308,6 +318,29 @@ const environmentSchema = z.object({
   AGENT_IDEMPOTENCY_TTL_HOURS: integer(1, 24 * 365).default(24),
   AGENT_THREAD_HISTORY_RUNS: integer(1, 1_000).default(20),
   AGENT_THREAD_HISTORY_CHARS: integer(1_000, 10_000_000).default(24_000),
+  AGENT_API_KEYS_FILE: optionalText,
+  AGENT_JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS document" }).optional()),
+  AGENT_JWT_PUBLIC_KEY: optionalText,
+  AGENT_JWT_ISSUER: optionalText,
+  AGENT_JWT_AUDIENCE: optionalText,
+  AGENT_JWT_ALGORITHMS: z
+    .string()
+    .default("RS256,ES256")
+    .transform((text) => text.split(",").map((a) => a.trim()).filter((a) => a !== ""))
+    .pipe(
+      z
+        .array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"], { error: "must list JWS algorithms such as RS256,ES256 (never none or HS*)" }))
+        .min(1, "must name at least one algorithm"),
+    ),
+  AGENT_JWT_PRINCIPAL_CLAIM: z.string().trim().min(1).default("sub"),
+  AGENT_JWT_ROLES_CLAIM: z.string().trim().min(1).default("roles"),
+  AGENT_JWT_DEFAULT_ROLES: z
+    .string()
+    .default("caller")
+    .transform((text) => text.split(",").map((r) => r.trim()).filter((r) => r !== ""))
+    .pipe(z.array(z.enum(["caller", "admin"], { error: "must list roles from caller, admin" }))),
+  AGENT_JWT_CLOCK_SKEW_S: integer(0, 3_600).default(30),
+  AGENT_JWT_JWKS_TIMEOUT_MS: integer(100, 60_000).default(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SIMULATOR_FAULTS: optionalText.pipe(
     z
@@ -342,20 +375,32 @@ export function isConfigError(err: unknown): err is ConfigError {
  * Parses the configuration from environment variables. Empty values count as
  * unset. Throws a {@link ConfigError} listing every bad variable at once.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+export function loadConfig(processEnv: Readonly<Record<string, string | undefined>> = process.env): Config {
+  // Secrets given as NAME_FILE become NAME, read from their files.
+  const secrets = withSecretFiles(processEnv, secretSettings);
+  const env = secrets.env;
   // An empty or blank value counts as unset, so `PORT=` falls back to the default.
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
   const parsed = environmentSchema.safeParse(set);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+  if (!parsed.success || secrets.problems.length > 0) {
+    throw new ConfigError([
+      ...secrets.problems,
+      ...(parsed.error?.issues ?? []).map((issue) => {
         const name = String(issue.path[0]);
         return `${issue.path.join(".")}: ${issue.message}${mayEcho(name) ? ` (got ${JSON.stringify(env[name])})` : ""}`;
       }),
-    );
+    ]);
   }
   const e = parsed.data;
   const problems: string[] = [];
+  const jwt = jwtSettingsOf(e, problems);
+  if (e.AGENT_API_KEYS_FILE === undefined && jwt === undefined && !isLoopback(e.HOST)) {
+    problems.push(
+      `HOST: ${e.HOST} listens beyond this machine, but no authentication is configured: set AGENT_API_KEYS_FILE ` +
+        "(a JSON file of API key digests) or AGENT_JWT_JWKS_URL / AGENT_JWT_PUBLIC_KEY with AGENT_JWT_ISSUER and AGENT_JWT_AUDIENCE " +
+        '(see the README, "Authentication"), or listen on 127.0.0.1',
+    );
+  }
   if (e.AGENT_MAX_ITERATIONS > e.AGENT_MAX_ITERATIONS_CAP) {
     problems.push(`AGENT_MAX_ITERATIONS: must not exceed AGENT_MAX_ITERATIONS_CAP (${e.AGENT_MAX_ITERATIONS_CAP})`);
   }
@@ -408,14 +453,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     try {
       models = readModelsFile(e.AGENT_MODELS_FILE).map((entry) => {
         const { name, baseUrl, apiKey, apiKeyEnv, temperature, cacheAnyTemperature, price, ...knobs } = entry;
-        const keyFromEnv = apiKeyEnv === undefined ? undefined : env[apiKeyEnv];
-        if (apiKeyEnv !== undefined && (keyFromEnv === undefined || keyFromEnv === "")) {
+        const keyFromEnv = apiKeyEnv === undefined ? undefined : withSecretFiles(env, [apiKeyEnv]);
+        problems.push(...(keyFromEnv?.problems ?? []));
+        const key = apiKeyEnv === undefined ? undefined : keyFromEnv?.env[apiKeyEnv];
+        if (apiKeyEnv !== undefined && (key === undefined || key === "")) {
           problems.push(`AGENT_MODELS_FILE: model ${name} reads its key from ${apiKeyEnv}, which is not set`);
         }
         return {
           name,
           baseUrl,
-          apiKey: apiKey ?? keyFromEnv,
+          apiKey: apiKey ?? key,
           temperature: temperature ?? 0,
           cacheAnyTemperature: cacheAnyTemperature ?? false,
           policy: { ...policy, ...knobs },
@@ -497,9 +544,49 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
       compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
+    auth: Object.freeze({ apiKeysFile: e.AGENT_API_KEYS_FILE, jwt }),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });
+}
+
+/** JWT settings when a key source is set; problems for settings that do not fit together. */
+function jwtSettingsOf(e: z.infer<typeof environmentSchema>, problems: string[]): JwtSettings | undefined {
+  const keySource = e.AGENT_JWT_JWKS_URL ?? e.AGENT_JWT_PUBLIC_KEY;
+  if (keySource === undefined) {
+    for (const name of ["AGENT_JWT_ISSUER", "AGENT_JWT_AUDIENCE"] as const) {
+      if (e[name] !== undefined) {
+        problems.push(`${name}: is set, but neither AGENT_JWT_JWKS_URL nor AGENT_JWT_PUBLIC_KEY says where the signing keys are`);
+      }
+    }
+    return undefined;
+  }
+  if (e.AGENT_JWT_JWKS_URL !== undefined && e.AGENT_JWT_PUBLIC_KEY !== undefined) {
+    problems.push("AGENT_JWT_PUBLIC_KEY: must not be set together with AGENT_JWT_JWKS_URL; set one of them");
+  }
+  if (e.AGENT_JWT_ISSUER === undefined) {
+    problems.push("AGENT_JWT_ISSUER: must name the issuer (the iss claim) every token must carry");
+  }
+  if (e.AGENT_JWT_AUDIENCE === undefined) {
+    problems.push("AGENT_JWT_AUDIENCE: must name the audience (the aud claim) every token must carry, such as agent-service");
+  }
+  return Object.freeze({
+    jwksUrl: e.AGENT_JWT_JWKS_URL,
+    publicKey: e.AGENT_JWT_PUBLIC_KEY,
+    algorithms: Object.freeze([...e.AGENT_JWT_ALGORITHMS]),
+    issuer: e.AGENT_JWT_ISSUER ?? "",
+    audience: e.AGENT_JWT_AUDIENCE ?? "",
+    principalClaim: e.AGENT_JWT_PRINCIPAL_CLAIM,
+    rolesClaim: e.AGENT_JWT_ROLES_CLAIM,
+    defaultRoles: Object.freeze([...e.AGENT_JWT_DEFAULT_ROLES] as Role[]),
+    clockSkewS: e.AGENT_JWT_CLOCK_SKEW_S,
+    jwksTimeoutMs: e.AGENT_JWT_JWKS_TIMEOUT_MS,
+  });
+}
+
+/** True for an interface only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The OTLP/HTTP URL of one signal under a base endpoint, as the OpenTelemetry spec builds it. */

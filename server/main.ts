@@ -57,6 +57,12 @@ logger.info(
 // Whoever waits for this line (a supervisor, a test) sees it now, not at the next flush.
 logDestination.flush();
 
+// SIGHUP rereads the API keys file: rotated keys take effect without a restart or a dropped run.
+process.on("SIGHUP", () => {
+  logger.info({ signal: "SIGHUP" }, "rereading the API keys file");
+  void running.reload();
+});
+
 let signals = 0;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {

@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
 import type { Simulator } from "./simulator/index.js";
+import { wireAuth } from "./wiring/auth.js";
 import { closeAll, type Closer } from "./wiring/closers.js";
 import { wireAgentExecutor } from "./wiring/executor.js";
 import { wireHealth } from "./wiring/health.js";
@@ -44,6 +45,8 @@ export interface RunningAgentService {
   readonly metricsUrl: string | undefined;
   /** The in-process simulator, when no provider is configured. */
   readonly simulator: Simulator | undefined;
+  /** Rereads the secret files that can change while running (SIGHUP): the API keys file. Runs in flight go on. */
+  reload(): Promise<void>;
   /** Graceful shutdown (see README); `graceMs` defaults to `SHUTDOWN_GRACE_MS`. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -80,6 +83,7 @@ export async function startAgentService(
     const store = await openRunStore({ settings: config.store, pgliteTemplate: options.pgliteTemplate, logger }, closers);
     const runs = await wireRuns({ store, settings: config.store, metrics, logger }, closers);
 
+    const auth = await wireAuth({ settings: config.auth, logger });
     const limits = requestLimitsOf(config);
     // Runs outlive their RPC (a keyed run whose caller went away goes on): the shutdown stops them itself.
     const stopRuns = new AbortController();
@@ -101,6 +105,7 @@ export async function startAgentService(
         stopping: stopRuns.signal,
       }),
       limits,
+      authenticator: auth.authenticator,
       tracing,
       metrics,
       logger,
@@ -115,6 +120,7 @@ export async function startAgentService(
       port: server.port,
       metricsUrl: metricsProvider.prometheusUrl,
       simulator,
+      reload: () => auth.reload(),
       shutdown(graceMs = config.shutdownGraceMs) {
         shutdown ??= (async () => {
           // Probes see NOT_SERVING first, so load balancers stop sending work;

@@ -1,3 +1,5 @@
+import { createAuthInterceptor } from "../server/auth/auth-interceptor.js";
+import { createAuthenticator } from "../server/auth/authenticator.js";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -253,7 +255,8 @@ describe("INTERNAL", () => {
       host: "127.0.0.1",
       port: 0,
       logger,
-      interceptors: [createTraceInterceptor(telemetry.tracer, telemetry.propagator)],
+      // Without keys configured, every caller is the local dev principal.
+      interceptors: [createTraceInterceptor(telemetry.tracer, telemetry.propagator), createAuthInterceptor(createAuthenticator({ apiKeys: undefined, jwt: undefined }))],
       routes: (router) =>
         router.service(
           AgentService,

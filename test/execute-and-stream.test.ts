@@ -60,7 +60,7 @@ describe("Execute through the generated Connect client", () => {
     const lines = svc.logs.filter((l) => l["run_id"] === res.runId);
     expect(lines.map((l) => l["msg"])).toEqual(["run started", "model call", "tool call", "model call", "run finished"]);
     for (const line of lines) {
-      expect(line).toMatchObject({ trace_id: traceId, principal: "anonymous" });
+      expect(line).toMatchObject({ trace_id: traceId, principal: "dev" });
       expect(line["span_id"]).toMatch(/^[0-9a-f]{16}$/);
     }
     expect(lines[1]).toMatchObject({ model: "sim-small", attempt: 1, outcome: "ok" });

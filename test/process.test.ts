@@ -1,7 +1,12 @@
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { type AgentServiceError, Code, createAgentClient } from "../client/index.js";
 import { startServiceProcess, type ServiceProcess } from "./support/service-process.js";
 
 // The service as an operator runs it: its own process, its own signals, its own stderr.
@@ -77,8 +82,58 @@ describe("npm start", () => {
     started = startServiceProcess("npm", ["start", "--silent"], { ...quiet, PORT: "0", METRICS_PORT: "off" });
     const url = await started.listening;
     started.child.kill("SIGTERM");
-    await started.exited;
-    expect(started.logs.some((l) => l["msg"] === "shut down cleanly")).toBe(true);
+    const exit = await started.exited;
+    // On a failure, what the service said and how it ended tell why.
+    expect(started.logs.map((l) => l["msg"]), `exited ${exit}; stderr: ${started.stderr()}`).toContain("shut down cleanly");
     expect(await refusesConnections(url)).toBe(true);
+  }, 60_000);
+});
+
+describe("SIGHUP", () => {
+  it("rereads the API keys file: the old key stops working, the new one works, a run in flight finishes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "agent-keys-"));
+    const file = join(dir, "keys.json");
+    const entry = (key: string) => JSON.stringify([{ principal: "svc-orders", roles: ["caller"], sha256: createHash("sha256").update(key).digest("hex") }]);
+    const [before, after] = [randomBytes(24).toString("hex"), randomBytes(24).toString("hex")];
+    const clients: ReturnType<typeof createAgentClient>[] = [];
+    try {
+      await writeFile(file, entry(before));
+      started = startServiceProcess(process.execPath, ["--import", "tsx", "server/main.ts"], {
+        ...quiet,
+        PORT: "0",
+        METRICS_PORT: "off",
+        AGENT_DATA_DIR: "memory://",
+        AGENT_API_KEYS_FILE: file,
+      });
+      const url = await started.listening;
+      const as = (token: string) => {
+        const made = createAgentClient({ baseUrl: url, protocol: "grpc", retries: 0, timeoutMs: 20_000, token });
+        clients.push(made);
+        return made;
+      };
+      const old = as(before);
+      const inFlight = old.stream("#words 400", { bypassCache: true })[Symbol.asyncIterator]();
+      expect((await inFlight.next()).value?.event.case).toBe("runStarted");
+
+      await writeFile(file, entry(after));
+      started.child.kill("SIGHUP");
+      await started.waitForLog((l) => String(l["msg"]).startsWith("reread the API keys"));
+
+      const refused = await old.execute("What is 2 + 2?").catch((e: unknown) => e);
+      expect((refused as AgentServiceError).code).toBe(Code.Unauthenticated);
+      expect((await as(after).execute("What is 2 + 2?")).output).toContain("4");
+      let last;
+      for (let next = await inFlight.next(); next.done !== true; next = await inFlight.next()) {
+        last = next.value;
+      }
+      expect(last?.event.case).toBe("runCompleted");
+      // Neither key reached a log line.
+      const logged = JSON.stringify(started.logs);
+      expect(logged).not.toContain(before);
+      expect(logged).not.toContain(after);
+    } finally {
+      clients.forEach((client) => client.close());
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

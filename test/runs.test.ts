@@ -56,7 +56,7 @@ async function survivesRestart(env: Record<string, string>): Promise<void> {
 
   const second = await service(env);
   const run = await second.client.getRun(runId, { includeEvents: true });
-  expect(run.run).toMatchObject({ runId, status: RunStatus.COMPLETED, stopReason: StopReason.FINAL_ANSWER, principal: "anonymous", input: "What is 17 * 23?" });
+  expect(run.run).toMatchObject({ runId, status: RunStatus.COMPLETED, stopReason: StopReason.FINAL_ANSWER, principal: "dev", input: "What is 17 * 23?" });
   expect(run.run?.output).toContain("391");
   expect(run.run?.startedAt).toBeDefined();
   expect(run.run?.endedAt).toBeDefined();

@@ -158,7 +158,7 @@ describe("a run whose replica stopped without ending it", () => {
       // The digest a real Execute of this input with this key has, so that the repeat below matches.
       const digest = createHash("sha256").update(JSON.stringify([input, 0, null, false, ""])).digest("hex");
       const claim = await store.claimIdempotencyKey({
-        run: runningRun({ runId, principal: "anonymous", threadId: "", idempotencyKey, requestDigest: digest, replicaId: "crashed-replica", startedAt: new Date() }),
+        run: runningRun({ runId, principal: "dev", threadId: "", idempotencyKey, requestDigest: digest, replicaId: "crashed-replica", startedAt: new Date() }),
         expiredBefore: new Date(0),
       });
       expect(claim.outcome).toBe("claimed");

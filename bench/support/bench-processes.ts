@@ -1,6 +1,7 @@
 import { createServer, connect } from "node:net";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startProcess, type StartedProcess } from "./start-process.js";
@@ -21,6 +22,17 @@ export const quietServiceEnv: Readonly<Record<string, string>> = Object.freeze({
   METRICS_PORT: "off",
 });
 
+/**
+ * The API key every benchmark client sends, and the keys file every benchmarked service
+ * authenticates it against: the service is measured as it is deployed, with authentication on.
+ * (A tree from before authentication ignores both.)
+ */
+export const benchToken = "bench-key-0123456789abcdef0123456789abcdef";
+const keysDir = mkdtempSync(join(tmpdir(), "bench-keys-"));
+const keysFile = join(keysDir, "keys.json");
+writeFileSync(keysFile, JSON.stringify([{ principal: "bench", roles: ["caller"], sha256: createHash("sha256").update(benchToken).digest("hex") }]));
+process.once("exit", () => rmSync(keysDir, { recursive: true, force: true }));
+
 /** Starts the standalone simulator with `env` (see `server/simulator/simulator-env.ts`), probed. */
 export function startSimulator(env: Record<string, string> = {}): Promise<StartedProcess> {
   return startProcess(["server/simulator/main.ts"], { SIMULATOR_PORT: "0", ...env }, /(http:\/\/\S+\/v1)/, { probe: true });
@@ -39,7 +51,7 @@ export async function startService(env: Record<string, string>, nodeArgs: readon
   const profileArgs = profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`];
   const started = await startProcess(
     ["server/main.ts"],
-    { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
+    { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, AGENT_API_KEYS_FILE: keysFile, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
     { url: `http://127.0.0.1:${port}`, poll: () => accepts(port) },
     { root: serviceRoot, probe: true, nodeArgs: [...profileArgs, ...nodeArgs] },
   );

@@ -7,6 +7,7 @@ import { createAgentClient, type AgentClient } from "../../client/index.js";
 import type { LoadProtocol, LoadResult, LoadStep, StreamsResult } from "./load-step.js";
 import { runOpenLoop } from "./open-loop.js";
 import { summarize } from "./stats.js";
+import { benchToken } from "./bench-processes.js";
 
 /** HTTP/2 connections to the service per protocol, used round-robin, as several callers would. */
 const connectionsPerTarget = 4;
@@ -20,7 +21,7 @@ function clientFor(target: string, protocol: LoadProtocol): AgentClient {
   let pool = clients.get(key);
   if (pool === undefined) {
     pool = Array.from({ length: connectionsPerTarget }, () =>
-      createAgentClient({ baseUrl: target, protocol, httpVersion: "2", tracing: false, timeoutMs: callTimeoutMs, retries: 0 }),
+      createAgentClient({ baseUrl: target, protocol, httpVersion: "2", tracing: false, timeoutMs: callTimeoutMs, retries: 0, token: benchToken }),
     );
     clients.set(key, pool);
   }

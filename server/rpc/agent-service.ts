@@ -5,6 +5,7 @@ import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/heal
 import type { ModelStatus } from "../model/model-gateway.js";
 import type { BreakerState } from "../model/model-policy.js";
 import type { ResponseCacheState } from "../model/cache/index.js";
+import { principalOf } from "../auth/principal.js";
 import type { RunLifecycle } from "../runs/run-lifecycle.js";
 import type { HealthStatus } from "./health-status.js";
 import { serverSpanKey } from "./trace-interceptor.js";
@@ -43,7 +44,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
   return {
     async execute(req, ctx): Promise<ExecuteResponse> {
       // The same run as Stream's; only the text deltas, which the summary never uses, are not produced.
-      for await (const event of lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: false })) {
+      for await (const event of lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: false, principal: principalOf(ctx).id })) {
         if (event.event.case === "runCompleted" && event.event.value.result !== undefined) {
           return event.event.value.result;
         }
@@ -53,7 +54,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     },
 
     stream(req, ctx) {
-      return lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: true });
+      return lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: true, principal: principalOf(ctx).id });
     },
 
     health() {

@@ -5,10 +5,11 @@ import type { Logger } from "pino";
 import { ExecuteResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
+import { permissionDenied } from "../auth/access-policy.js";
+import { hasRole, principalOf, runOwnerFilter } from "../auth/principal.js";
 import { decodeRunPageToken, encodeRunPageToken, pageFingerprint } from "./run-page-token.js";
 import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import type { LiveRuns } from "../runs/live-runs.js";
-import { anonymous } from "../runs/run-lifecycle.js";
 import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
 import type { RunSignals } from "../runs/run-signals.js";
 import type { RunWatcher } from "../runs/run-watch.js";
@@ -67,7 +68,7 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       requireRunId(req.runId);
       await caughtUp(ctx.signal);
       const row = await read("get run", () => store.getRun(req.runId));
-      if (row === undefined || row.principal !== anonymous) {
+      if (row === undefined || !runOwnerFilter(principalOf(ctx))(row.principal)) {
         throw runNotFound(req.runId);
       }
       const afterSeq = req.includeEvents ? req.eventsAfterSeq : 0;
@@ -84,18 +85,23 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
 
     async *watchRun(req, ctx) {
       requireRunId(req.runId);
-      for await (const event of watcher.watch(req.runId, req.afterSeq, anonymous, ctx.signal)) {
+      for await (const event of watcher.watch(req.runId, req.afterSeq, runOwnerFilter(principalOf(ctx)), ctx.signal)) {
         yield { event };
       }
     },
 
     async cancelRun(req, ctx) {
       requireRunId(req.runId);
+      const sees = runOwnerFilter(principalOf(ctx));
       const reason = canceledByRequest(req.runId);
+      const here = live.get(req.runId);
+      if (here !== undefined && !sees(here.principal)) {
+        throw runNotFound(req.runId);
+      }
       if (!live.cancel(req.runId, reason)) {
         await caughtUp(ctx.signal);
         // Waits a moment for a run started elsewhere an instant ago; undefined: it runs here after all.
-        const row = await watcher.find(req.runId, anonymous, ctx.signal);
+        const row = await watcher.find(req.runId, sees, ctx.signal);
         if (row !== undefined && row.status !== "running") {
           return { run: runOf(row, []) };
         }
@@ -113,7 +119,7 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
           }
         }
       }
-      const ended = await watcher.ended(req.runId, anonymous, AbortSignal.any([ctx.signal, AbortSignal.timeout(cancelWaitMs)]));
+      const ended = await watcher.ended(req.runId, sees, AbortSignal.any([ctx.signal, AbortSignal.timeout(cancelWaitMs)]));
       return { run: runOf(ended, []) };
     },
 
@@ -128,15 +134,21 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       if (req.status !== RunStatus.UNSPECIFIED && status === undefined) {
         throw invalid("status", "must be one of RUN_STATUS_RUNNING, _COMPLETED, _FAILED, _CANCELED, or unset");
       }
+      // A caller lists its own runs; every principal's, or another's, is for admins.
+      const caller = principalOf(ctx);
+      if (!hasRole(caller, "admin") && req.principal !== "" && req.principal !== caller.id) {
+        throw permissionDenied(caller, "admin", "agent.v1.RunService/ListRuns for another principal's runs");
+      }
+      const principal = hasRole(caller, "admin") ? req.principal : caller.id;
       const startedAfter = dateOf("started_after", req.startedAfter);
       const startedBefore = dateOf("started_before", req.startedBefore);
       const filter: Omit<RunFilter, "limit" | "olderThan"> = {
-        ...(req.principal === "" ? {} : { principal: req.principal }),
+        ...(principal === "" ? {} : { principal }),
         ...(status === undefined ? {} : { status }),
         ...(startedAfter === undefined ? {} : { startedAfter }),
         ...(startedBefore === undefined ? {} : { startedBefore }),
       };
-      const fingerprint = filterFingerprint(req.principal, req.status, req.startedAfter, req.startedBefore);
+      const fingerprint = filterFingerprint(principal, req.status, req.startedAfter, req.startedBefore);
       const olderThan = req.pageToken === "" ? undefined : decodeRunPageToken(req.pageToken, fingerprint, {
             malformed: "must be the next_page_token of a previous ListRuns response, unchanged",
             otherRequest: "belongs to a ListRuns call with other filters; send the same filters as the first page",

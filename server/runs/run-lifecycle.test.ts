@@ -77,6 +77,7 @@ async function vanishAfterFirstEvent(lifecycle: ReturnType<typeof setUp>["lifecy
     signal: rpc.signal,
     span: undefined,
     streamText: true,
+    principal: "svc-test",
   });
   const first = await events.next();
   expect(first.done === false && first.value.event.case).toBe("runStarted");

@@ -73,6 +73,8 @@ export interface RunCall {
   readonly span: Span | undefined;
   /** Whether text deltas are produced (Stream) or not (Execute, which only folds). */
   readonly streamText: boolean;
+  /** Who runs it, as authentication established it (never a request field); its runs, keys and threads are its own. */
+  readonly principal: string;
 }
 
 /** Owns a run from admission to its record. */
@@ -85,9 +87,6 @@ export interface RunLifecycle {
    */
   run(call: RunCall): AsyncGenerator<StreamResponse, void, undefined>;
 }
-
-/** Until callers authenticate, every run is the anonymous principal's. */
-export const anonymous = "anonymous";
 
 const dayMs = 24 * 60 * 60 * 1000;
 
@@ -170,9 +169,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
-  async function* run({ fields, signal, span, streamText }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
+  async function* run({ fields, signal, span, streamText, principal }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
-    const principal = anonymous;
     const resolved = resolveRunLimits(fields, limits);
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
     // these lines carry the RPC span's. pino repeats a key a child sets again,
@@ -212,7 +210,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       }
       if (claimed?.outcome === "existing") {
         runLog.info({ span_id: spanId, run_id: claimed.run.runId, idempotency_key: fields.idempotencyKey, status: claimed.run.status }, "repeated idempotency key: answering with its run");
-        yield* watcher.watch(claimed.run.runId, 0, principal, signal);
+        yield* watcher.watch(claimed.run.runId, 0, (owner) => owner === principal, signal);
         return;
       }
     }

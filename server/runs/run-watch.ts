@@ -29,27 +29,33 @@ export interface RunWatcherOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Whose runs a caller may see, by the run's principal: a run it may not see
+ * is NOT_FOUND, as if it did not exist.
+ */
+export type OwnerFilter = (owner: string) => boolean;
+
 /** Follows runs, wherever they run. */
 export interface RunWatcher {
   /**
    * The run's events with `seq > afterSeq`: the recorded ones, then the live
    * ones as they happen, until the last. Returns after `runCompleted`; throws
    * the run's error (rebuilt from its record when it ran elsewhere) when it
-   * failed or was canceled, NOT_FOUND when there is no such run of
-   * `principal`, and UNAVAILABLE when the store cannot be read.
+   * failed or was canceled, NOT_FOUND when there is no such run that
+   * `sees` accepts, and UNAVAILABLE when the store cannot be read.
    */
-  watch(runId: string, afterSeq: number, principal: string, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined>;
+  watch(runId: string, afterSeq: number, sees: OwnerFilter, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined>;
   /**
    * The run's record, waiting a moment for one that may not be recorded yet;
    * undefined when it turned out to run here (see `LiveRuns`). NOT_FOUND when
-   * there is no such run of `principal`.
+   * there is no such run that `sees` accepts.
    */
-  find(runId: string, principal: string, signal: AbortSignal): Promise<RunRow | undefined>;
+  find(runId: string, sees: OwnerFilter, signal: AbortSignal): Promise<RunRow | undefined>;
   /**
    * The run's record once it has ended; the latest one (still running) when
    * `signal` aborts first. NOT_FOUND as {@link find}.
    */
-  ended(runId: string, principal: string, signal: AbortSignal): Promise<RunRow>;
+  ended(runId: string, sees: OwnerFilter, signal: AbortSignal): Promise<RunRow>;
 }
 
 /** Event rows read per store query. */
@@ -121,15 +127,15 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   }
 
   /**
-   * The record of a run of `principal`, waiting up to `notFoundWaitMs` for
+   * The record of a run that `sees` accepts, waiting up to `notFoundWaitMs` for
    * one not recorded yet; undefined when it turned out to run here.
    */
-  async function findRun(runId: string, principal: string, wakeup: ReturnType<typeof subscribe>, signal: AbortSignal): Promise<RunRow | undefined> {
+  async function findRun(runId: string, sees: OwnerFilter, wakeup: ReturnType<typeof subscribe>, signal: AbortSignal): Promise<RunRow | undefined> {
     const deadline = now() + notFoundWaitMs;
     for (;;) {
       wakeup.reset();
       const row = await read("get run", () => store.getRun(runId));
-      if (row !== undefined && row.principal === principal) {
+      if (row !== undefined && sees(row.principal)) {
         return row;
       }
       const left = deadline - now();
@@ -143,20 +149,20 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  async function* watch(runId: string, afterSeq: number, principal: string, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
+  async function* watch(runId: string, afterSeq: number, sees: OwnerFilter, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined> {
     const wakeup = subscribe(runId);
     try {
       let last = afterSeq;
-      let row = live.get(runId) === undefined ? await findRun(runId, principal, wakeup, signal) : undefined;
+      let row = live.get(runId) === undefined ? await findRun(runId, sees, wakeup, signal) : undefined;
       for (;;) {
         const here = live.get(runId);
         if (here !== undefined || row === undefined) {
           // In progress on this replica: the rest comes from memory.
           if (here === undefined) {
-            row = await findRun(runId, principal, wakeup, signal);
+            row = await findRun(runId, sees, wakeup, signal);
             continue;
           }
-          if (here.principal !== principal) {
+          if (!sees(here.principal)) {
             throw notFound(runId);
           }
           yield* here.follow(last, signal);
@@ -198,16 +204,16 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
   }
 
-  async function find(runId: string, principal: string, signal: AbortSignal): Promise<RunRow | undefined> {
+  async function find(runId: string, sees: OwnerFilter, signal: AbortSignal): Promise<RunRow | undefined> {
     const wakeup = subscribe(runId);
     try {
-      return await findRun(runId, principal, wakeup, signal);
+      return await findRun(runId, sees, wakeup, signal);
     } finally {
       wakeup.unsubscribe();
     }
   }
 
-  async function ended(runId: string, principal: string, signal: AbortSignal): Promise<RunRow> {
+  async function ended(runId: string, sees: OwnerFilter, signal: AbortSignal): Promise<RunRow> {
     const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     const wakeup = subscribe(runId);
     try {
@@ -217,7 +223,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
           await Promise.race([here.ended, aborted]);
         }
         // Its last record is on its way from this replica's recorder, or another's.
-        const row = await findRun(runId, principal, wakeup, signal);
+        const row = await findRun(runId, sees, wakeup, signal);
         if (row !== undefined && (row.status !== "running" || signal.aborted)) {
           return row;
         }

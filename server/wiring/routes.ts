@@ -4,6 +4,7 @@ import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
 import { RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import { principalOf } from "../auth/principal.js";
 import type { Config } from "../config.js";
 import type { ResponseCache } from "../model/cache/index.js";
 import type { CachedTurn } from "../model/cached-turn.js";
@@ -16,7 +17,7 @@ import type { HealthStatus } from "../rpc/health-status.js";
 import { guardRequestMessages } from "../rpc/request-message-guard.js";
 import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
-import { anonymous, createRunLifecycle } from "../runs/run-lifecycle.js";
+import { createRunLifecycle } from "../runs/run-lifecycle.js";
 import type { RunLimiter } from "../runs/run-limiter.js";
 import { loadThreadHistory } from "../runs/thread-history.js";
 import type { RunStore } from "../store/index.js";
@@ -91,7 +92,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
         live,
         watcher,
         signals,
-        getThread: createGetThreadHandler({ store, recorder, logger, principalOf: () => anonymous }),
+        getThread: createGetThreadHandler({ store, recorder, logger, principalOf: (ctx) => principalOf(ctx).id }),
       }),
     );
     router.service(Health, createGrpcHealthService(health));

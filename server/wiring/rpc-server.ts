@@ -1,7 +1,10 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { createAuthInterceptor } from "../auth/auth-interceptor.js";
+import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config.js";
 import { startHttpServer, type HttpServer } from "../http-server.js";
+import { createErrorBoundary } from "../rpc/error-boundary.js";
 import { createMetricsInterceptor } from "../rpc/metrics-interceptor.js";
 import { createStrictJsonOptions } from "../rpc/strict-json-decoder.js";
 import { createTraceInterceptor } from "../rpc/trace-interceptor.js";
@@ -19,21 +22,30 @@ export interface RpcServerWiringOptions {
   readonly routes: (router: ConnectRouter) => void;
   /** The limits the request rules check before any handler. */
   readonly limits: RequestLimits;
+  /** Who is calling: every method but health and reflection needs a principal. */
+  readonly authenticator: Authenticator;
   readonly tracing: Tracing;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
 }
 
-/** Starts serving the routes on the RPC port, behind the trace, metrics and validation interceptors. */
+/**
+ * Starts serving the routes on the RPC port, behind the interceptors in
+ * DESIGN.md's order: the error boundary (outermost, so that every error
+ * leaves with a code from the closed set), the span, metrics,
+ * authentication, then the request rules.
+ */
 export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpServer> {
-  const { config, routes, limits, tracing, metrics, logger } = options;
+  const { config, routes, limits, authenticator, tracing, metrics, logger } = options;
   return startHttpServer({
     host: config.host,
     port: config.port,
     routes,
     interceptors: [
+      createErrorBoundary(logger),
       createTraceInterceptor(tracing.tracer, tracing.propagator),
       createMetricsInterceptor(metrics),
+      createAuthInterceptor(authenticator),
       createValidationInterceptor(limits),
     ],
     limits: config.http,

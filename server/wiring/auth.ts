@@ -1,0 +1,64 @@
+import type { Logger } from "pino";
+import { ApiKeysFileError, readApiKeys, type ApiKeys } from "../auth/api-keys.js";
+import { createAuthenticator, type Authenticator } from "../auth/authenticator.js";
+import { createJwtVerifier } from "../auth/jwt-verifier.js";
+import type { Config } from "../config.js";
+import { StartupError } from "../startup-error.js";
+
+/** Authentication, and how to reread its files. */
+export interface AuthParts {
+  readonly authenticator: Authenticator;
+  /**
+   * Rereads the API keys file (SIGHUP): calls after it use the new keys,
+   * calls already admitted go on. A file that cannot be read or parsed
+   * leaves the old keys in force, and says why.
+   */
+  reload(): Promise<void>;
+}
+
+/** Builds the authenticator from the configuration; a keys file or JWT key that cannot be used fails the start. */
+export async function wireAuth(options: { readonly settings: Config["auth"]; readonly logger: Logger }): Promise<AuthParts> {
+  const { settings, logger } = options;
+  const file = settings.apiKeysFile;
+  let keys: ApiKeys | undefined;
+  if (file !== undefined) {
+    try {
+      keys = await readApiKeys(file);
+    } catch (err) {
+      throw new StartupError("AGENT_API_KEYS_FILE", err instanceof ApiKeysFileError ? err.message : String(err), { cause: err });
+    }
+  }
+  let jwt;
+  if (settings.jwt !== undefined) {
+    try {
+      jwt = await createJwtVerifier(settings.jwt);
+    } catch (err) {
+      throw new StartupError("AGENT_JWT_PUBLIC_KEY", `cannot be used as a ${settings.jwt.algorithms[0] ?? ""} public key (PEM SPKI, or a JWKS document)`, {
+        cause: err,
+      });
+    }
+  }
+  const authenticator = createAuthenticator({ apiKeys: keys === undefined ? undefined : () => keys as ApiKeys, jwt });
+  if (authenticator.mode === "dev") {
+    logger.warn(
+      "no authentication is configured: every caller is the local principal dev (with every role). " +
+        "Set AGENT_API_KEYS_FILE or AGENT_JWT_JWKS_URL before listening beyond loopback",
+    );
+  } else {
+    logger.info({ api_keys: keys?.size ?? 0, jwt: settings.jwt !== undefined }, "callers authenticate with a bearer token");
+  }
+  return {
+    authenticator,
+    async reload() {
+      if (file === undefined) {
+        return;
+      }
+      try {
+        keys = await readApiKeys(file);
+        logger.info({ api_keys: keys.size }, `reread the API keys from ${file}`);
+      } catch (err) {
+        logger.error({ err }, `the API keys file cannot be used; the keys read before stay in force: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+  };
+}
