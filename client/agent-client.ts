@@ -236,6 +236,7 @@ function runFields(input: string, run: RunOptions | undefined) {
     maxExecutionTime: run?.maxExecutionTimeMs === undefined ? undefined : durationFromMs(run.maxExecutionTimeMs),
     bypassCache: run?.bypassCache ?? false,
     threadId: run?.threadId ?? "",
+    maxCostUsd: run?.maxCostUsd ?? 0,
   };
 }
 

@@ -74,6 +74,11 @@ export interface RunOptions extends CallOptions {
   /** Skip the service's response cache for this run. Default false. */
   readonly bypassCache?: boolean;
   /**
+   * The run's model cost budget in US dollars; at most the server's. A run
+   * that reaches it stops with `StopReason.COST_LIMIT`. Default the server's.
+   */
+  readonly maxCostUsd?: number;
+  /**
    * Makes the call safe to repeat: the service runs a key's request once and
    * answers a repeat with that run's result (or follows it while it runs).
    * Pass your own to repeat a call across processes; the same key with

@@ -3,6 +3,7 @@ import type { ResolvedModelPolicyOptions } from "./model/model-policy.js";
 import type { ModelPrice } from "./model/pricing.js";
 import type { JwtSettings } from "./auth/jwt-verifier.js";
 import type { Role } from "./auth/principal.js";
+import { limitsPolicyOf, type LimitsPolicy } from "./limits/limits-policy.js";
 import { readModelsFile } from "./models-file.js";
 import { secretSettings, withSecretFiles } from "./secret-files.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
@@ -51,6 +52,8 @@ export interface Config {
   readonly maxExecutionTimeMs: number;
   /** Highest `max_execution_time` a caller may ask for. `AGENT_MAX_EXECUTION_TIME_CAP_MS`, default 300,000. */
   readonly maxExecutionTimeCapMs: number;
+  /** A run's cost budget in USD when the caller sets none, and the most it may set; 0 means none. `AGENT_MAX_RUN_COST_USD`, default 0. */
+  readonly maxRunCostUsd: number;
   /** Longest accepted `input`, in characters. `AGENT_MAX_INPUT_CHARS`, default 32,768. */
   readonly maxInputChars: number;
   /** The response cache; undefined when `AGENT_CACHE=off`. */
@@ -152,6 +155,14 @@ export interface Config {
     readonly apiKeysFile: string | undefined;
     /** JWT bearer tokens, when `AGENT_JWT_JWKS_URL` or `AGENT_JWT_PUBLIC_KEY` is set. */
     readonly jwt: JwtSettings | undefined;
+  };
+  /** Limits and budgets per principal (see README, "Limits and budgets"). */
+  readonly limits: {
+    readonly policy: LimitsPolicy;
+    /** Shared by replicas when set. `REDIS_URL`; otherwise each replica counts in memory. */
+    readonly redisUrl: string | undefined;
+    /** Output tokens reserved for each model call, on top of its input, against a token budget. `AGENT_BUDGET_TURN_RESERVE_TOKENS`, default 1,024. */
+    readonly turnReserveTokens: number;
   };
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -319,6 +330,13 @@ const environmentSchema = z.object({
   AGENT_THREAD_HISTORY_RUNS: integer(1, 1_000).default(20),
   AGENT_THREAD_HISTORY_CHARS: integer(1_000, 10_000_000).default(24_000),
   AGENT_API_KEYS_FILE: optionalText,
+  AGENT_MAX_RUN_COST_USD: z.coerce.number({ error: "must be a number of US dollars, such as 0.5" }).min(0).default(0),
+  AGENT_RATE_LIMIT_REQUESTS_PER_MINUTE: integer(0, 100_000_000).default(6_000),
+  AGENT_RATE_LIMIT_CONCURRENT_RUNS: integer(0, 1_000_000).default(64),
+  AGENT_BUDGET_TOKENS_PER_DAY: integer(0, 1_000_000_000_000).default(0),
+  AGENT_BUDGET_COST_USD_PER_DAY: z.coerce.number({ error: "must be a number of US dollars, such as 25" }).min(0).default(0),
+  AGENT_BUDGET_TURN_RESERVE_TOKENS: integer(1, 10_000_000).default(1_024),
+  AGENT_LIMITS_FILE: optionalText,
   AGENT_JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS document" }).optional()),
   AGENT_JWT_PUBLIC_KEY: optionalText,
   AGENT_JWT_ISSUER: optionalText,
@@ -473,7 +491,21 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       problems.push(`AGENT_MODELS_FILE: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  if (problems.length > 0) {
+  let limitsPolicy: LimitsPolicy | undefined;
+  try {
+    limitsPolicy = limitsPolicyOf(
+      {
+        requests_per_minute: e.AGENT_RATE_LIMIT_REQUESTS_PER_MINUTE,
+        concurrent_runs: e.AGENT_RATE_LIMIT_CONCURRENT_RUNS,
+        tokens_per_day: e.AGENT_BUDGET_TOKENS_PER_DAY,
+        cost_usd_per_day: e.AGENT_BUDGET_COST_USD_PER_DAY,
+      },
+      e.AGENT_LIMITS_FILE,
+    );
+  } catch (err) {
+    problems.push(`AGENT_LIMITS_FILE: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (problems.length > 0 || limitsPolicy === undefined) {
     throw new ConfigError(problems);
   }
   return Object.freeze({
@@ -487,6 +519,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     maxExecutionTimeMs: e.AGENT_MAX_EXECUTION_TIME_MS,
     maxExecutionTimeCapMs: e.AGENT_MAX_EXECUTION_TIME_CAP_MS,
     maxInputChars: e.AGENT_MAX_INPUT_CHARS,
+    maxRunCostUsd: e.AGENT_MAX_RUN_COST_USD,
     telemetry: Object.freeze({
       serviceName: e.OTEL_SERVICE_NAME,
       otlpTracesUrl:
@@ -545,6 +578,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
     auth: Object.freeze({ apiKeysFile: e.AGENT_API_KEYS_FILE, jwt }),
+    limits: Object.freeze({ policy: limitsPolicy, redisUrl: e.REDIS_URL, turnReserveTokens: e.AGENT_BUDGET_TURN_RESERVE_TOKENS }),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });

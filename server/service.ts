@@ -6,6 +6,7 @@ import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
 import type { Simulator } from "./simulator/index.js";
 import { wireAuth } from "./wiring/auth.js";
+import { wirePrincipalLimiter } from "./wiring/limits.js";
 import { closeAll, type Closer } from "./wiring/closers.js";
 import { wireAgentExecutor } from "./wiring/executor.js";
 import { wireHealth } from "./wiring/health.js";
@@ -84,6 +85,7 @@ export async function startAgentService(
     const runs = await wireRuns({ store, settings: config.store, metrics, logger }, closers);
 
     const auth = await wireAuth({ settings: config.auth, logger });
+    const principalLimiter = wirePrincipalLimiter({ settings: config.limits, logger }, closers);
     const limits = requestLimitsOf(config);
     // Runs outlive their RPC (a keyed run whose caller went away goes on): the shutdown stops them itself.
     const stopRuns = new AbortController();
@@ -103,9 +105,11 @@ export async function startAgentService(
         metrics,
         logger,
         stopping: stopRuns.signal,
+        principalLimiter,
       }),
       limits,
       authenticator: auth.authenticator,
+      principalLimiter,
       tracing,
       metrics,
       logger,

@@ -263,7 +263,7 @@ describe("INTERNAL", () => {
           createAgentService({
             lifecycle: createRunLifecycle({
               executor: broken,
-              limits: { maxInputChars: 10, maxIterations: 1, maxIterationsCap: 1, maxExecutionTimeMs: 1000, maxExecutionTimeCapMs: 1000 },
+              limits: { maxInputChars: 10, maxIterations: 1, maxIterationsCap: 1, maxExecutionTimeMs: 1000, maxExecutionTimeCapMs: 1000, maxRunCostUsd: 0 },
               logger,
               limiter: createRunLimiter({ maxConcurrent: 1, maxQueued: 0 }),
               metrics: createServiceMetrics(new MeterProvider().getMeter("test")),

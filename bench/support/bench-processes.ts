@@ -33,6 +33,9 @@ const keysFile = join(keysDir, "keys.json");
 writeFileSync(keysFile, JSON.stringify([{ principal: "bench", roles: ["caller"], sha256: createHash("sha256").update(benchToken).digest("hex") }]));
 process.once("exit", () => rmSync(keysDir, { recursive: true, force: true }));
 
+/** Limits far above any load a benchmark makes, so that they are counted (their cost measured) but never hit. */
+const benchLimits = { AGENT_RATE_LIMIT_REQUESTS_PER_MINUTE: "100000000", AGENT_RATE_LIMIT_CONCURRENT_RUNS: "1000000" };
+
 /** Starts the standalone simulator with `env` (see `server/simulator/simulator-env.ts`), probed. */
 export function startSimulator(env: Record<string, string> = {}): Promise<StartedProcess> {
   return startProcess(["server/simulator/main.ts"], { SIMULATOR_PORT: "0", ...env }, /(http:\/\/\S+\/v1)/, { probe: true });
@@ -51,7 +54,7 @@ export async function startService(env: Record<string, string>, nodeArgs: readon
   const profileArgs = profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`];
   const started = await startProcess(
     ["server/main.ts"],
-    { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, AGENT_API_KEYS_FILE: keysFile, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
+    { ...quietServiceEnv, AGENT_DATA_DIR: dataDir, AGENT_API_KEYS_FILE: keysFile, ...benchLimits, ...(env["AGENT_MODELS_FILE"] === undefined ? { AGENT_MODELS: "sim-small" } : {}), ...env, PORT: String(port) },
     { url: `http://127.0.0.1:${port}`, poll: () => accepts(port) },
     { root: serviceRoot, probe: true, nodeArgs: [...profileArgs, ...nodeArgs] },
   );

@@ -17,6 +17,7 @@ import type { ModelGateway, ModelTurn, RequestedToolCall } from "../model/model-
 import type { PromptVersion } from "../prompts/prompt-version.js";
 import { createRunBudget, isRunTimeLimitError } from "./run-budget.js";
 import { copyRunState, type RunState } from "./run-state.js";
+import type { TurnMeter } from "./turn-meter.js";
 import { applyRunEvent, createRunSummary } from "./run-summary.js";
 import type { ToolCallErrorReason, ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
 
@@ -52,6 +53,8 @@ export interface RunRequest {
   readonly history?: readonly BaseMessage[];
   readonly maxIterations: number;
   readonly maxExecutionTimeMs: number;
+  /** The run's cost budget in USD, checked before each model call: reached, the run stops with COST_LIMIT. 0 or unset: none. */
+  readonly maxCostUsd?: number;
   /** W3C trace id of the run's trace. */
   readonly traceId: string;
   /** Whether the response cache may answer model turns. Default true. */
@@ -78,6 +81,12 @@ export interface RunRequest {
   readonly from?: RunState;
   /** Called after every model turn and its tool calls, with the run's state: what a pause would keep. */
   readonly onTurn?: (state: RunState) => void;
+  /**
+   * Asked before each model call with the messages it sends: reserves the
+   * call against the run's budgets (a principal's tokens and cost), and
+   * throws when they allow no further call. Default none.
+   */
+  readonly meter?: TurnMeter;
 }
 
 /** Runs agents as streams of events. */
@@ -161,29 +170,45 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       });
 
       for (let iteration = (resumed?.iteration ?? 0) + 1; iteration <= request.maxIterations; iteration++) {
+        const maxCost = request.maxCostUsd ?? 0;
+        if (maxCost > 0 && summary.costUsd >= maxCost) {
+          stopReason = StopReason.COST_LIMIT;
+          break;
+        }
         let turn: ModelTurn | undefined;
-        for await (const event of gateway.streamTurn({
-          messages,
-          tools: tools.definitions(),
-          signal: budget.signal,
-          useCache: request.useCache,
-          streamText: request.streamText,
-          traceContext: runContext,
-          log,
-        })) {
-          switch (event.type) {
-            case "delta":
-              yield emit({ case: "textDelta", value: { iteration, text: event.text } });
-              break;
-            case "restart":
-              yield emit({
-                case: "stepRestarted",
-                value: { iteration, failedModel: event.failedModel, nextModel: event.nextModel, reason: event.reason },
-              });
-              break;
-            case "completed":
-              turn = event.turn;
-              break;
+        const offered = tools.definitions();
+        const ticket = await request.meter?.reserve(messages, offered);
+        try {
+          for await (const event of gateway.streamTurn({
+            messages,
+            tools: offered,
+            signal: budget.signal,
+            useCache: request.useCache,
+            streamText: request.streamText,
+            traceContext: runContext,
+            log,
+          })) {
+            switch (event.type) {
+              case "delta":
+                yield emit({ case: "textDelta", value: { iteration, text: event.text } });
+                break;
+              case "restart":
+                yield emit({
+                  case: "stepRestarted",
+                  value: { iteration, failedModel: event.failedModel, nextModel: event.nextModel, reason: event.reason },
+                });
+                break;
+              case "completed":
+                turn = event.turn;
+                break;
+            }
+          }
+        } finally {
+          if (turn === undefined) {
+            ticket?.release();
+          } else {
+            // A turn answered from the cache cost no model call.
+            ticket?.settle(turn.cached ? { tokens: 0, costUsd: 0 } : { tokens: turn.usage.totalTokens, costUsd: turn.costUsd });
           }
         }
         if (turn === undefined) {

@@ -5,7 +5,8 @@ import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/heal
 import type { ModelStatus } from "../model/model-gateway.js";
 import type { BreakerState } from "../model/model-policy.js";
 import type { ResponseCacheState } from "../model/cache/index.js";
-import { principalOf } from "../auth/principal.js";
+import { principalOf, type Principal } from "../auth/principal.js";
+import type { RunAdmission } from "../runs/run-admission.js";
 import type { RunLifecycle } from "../runs/run-lifecycle.js";
 import type { HealthStatus } from "./health-status.js";
 import { serverSpanKey } from "./trace-interceptor.js";
@@ -25,6 +26,8 @@ export interface AgentServiceOptions {
   readonly models: () => readonly ModelStatus[];
   /** The response cache's state; undefined when the cache is off. */
   readonly cache: () => ResponseCacheState | undefined;
+  /** A principal's limits for one run (concurrent runs, token and cost budgets). Default none. */
+  readonly admissionOf?: (principal: Principal) => RunAdmission;
   /** Version of the service, reported by Health. */
   readonly version: string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -37,14 +40,18 @@ export interface AgentServiceOptions {
  * the summary the last one carries.
  */
 export function createAgentService(options: AgentServiceOptions): ServiceImpl<typeof AgentService> {
-  const { lifecycle, health, models, cache, version } = options;
+  const { lifecycle, health, models, cache, version, admissionOf } = options;
+  const callerOf = (ctx: Parameters<typeof principalOf>[0]) => {
+    const principal = principalOf(ctx);
+    return { principal: principal.id, ...(admissionOf === undefined ? {} : { admission: admissionOf(principal) }) };
+  };
   const now = options.now ?? Date.now;
   const startedAt = now();
 
   return {
     async execute(req, ctx): Promise<ExecuteResponse> {
       // The same run as Stream's; only the text deltas, which the summary never uses, are not produced.
-      for await (const event of lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: false, principal: principalOf(ctx).id })) {
+      for await (const event of lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: false, ...callerOf(ctx) })) {
         if (event.event.case === "runCompleted" && event.event.value.result !== undefined) {
           return event.event.value.result;
         }
@@ -54,7 +61,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
     },
 
     stream(req, ctx) {
-      return lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: true, principal: principalOf(ctx).id });
+      return lifecycle.run({ fields: req, signal: ctx.signal, span: ctx.values.get(serverSpanKey), streamText: true, ...callerOf(ctx) });
     },
 
     health() {

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectErrorWithDetail, withRunIds } from "../errors/error-detail.js";
+import { isLimitExceededError, limitDescriptions } from "../errors/limit-exceeded.js";
 import { isModelsUnavailableError, isPermanentModelFailure } from "../model/model-errors.js";
 import { classifyModelFailure } from "../model/model-failure.js";
 import { isRunCapacityError } from "./run-limiter.js";
@@ -27,6 +28,17 @@ export function toConnectError(err: unknown, ids: RunIds): { error: ConnectError
         err.message,
         Code.ResourceExhausted,
         { reason: "SERVER_AT_CAPACITY", retryAfterMs: 1_000, ...ids },
+        err,
+      ),
+      internal: false,
+    };
+  }
+  if (isLimitExceededError(err)) {
+    return {
+      error: connectErrorWithDetail(
+        err.message,
+        Code.ResourceExhausted,
+        { reason: limitDescriptions[err.limit].reason, retryAfterMs: err.retryAfterMs, ...ids },
         err,
       ),
       internal: false,

@@ -8,10 +8,11 @@ const limits: RequestLimits = {
   maxIterationsCap: 10,
   maxExecutionTimeMs: 30_000,
   maxExecutionTimeCapMs: 60_000,
+  maxRunCostUsd: 0.5,
 };
 
 const duration = (seconds: bigint, nanos: number) => ({ seconds, nanos }) as Duration;
-const fields = (maxExecutionTime?: Duration): RunFields => ({ input: "hi", maxIterations: 0, maxExecutionTime, bypassCache: false, idempotencyKey: "", threadId: "" });
+const fields = (maxExecutionTime?: Duration, maxCostUsd = 0): RunFields => ({ input: "hi", maxIterations: 0, maxExecutionTime, bypassCache: false, idempotencyKey: "", threadId: "", maxCostUsd });
 
 describe("max_execution_time", () => {
   it.each([
@@ -58,5 +59,23 @@ describe("idempotency_key and thread_id", () => {
     const violations = checkRunFields(withIds(value, value), limits);
     expect(violations.map((v) => v.field)).toEqual(["idempotency_key", "thread_id"]);
     expect(violations.every((v) => message.test(v.description))).toBe(true);
+  });
+});
+
+describe("max_cost_usd", () => {
+  it("may lower the server's run cost budget, never raise it", () => {
+    expect(checkRunFields(fields(undefined, 0.25), limits)).toEqual([]);
+    expect(checkRunFields(fields(undefined, 0), limits)).toEqual([]);
+    const [raised] = checkRunFields(fields(undefined, 0.75), limits);
+    expect(raised?.field).toBe("max_cost_usd");
+    expect(raised?.description).toContain("at most 0.5 (the server cap");
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])("rejects %s", (cost) => {
+    expect(checkRunFields(fields(undefined, cost), limits).map((v) => v.field)).toEqual(["max_cost_usd"]);
+  });
+
+  it("takes any budget when the server sets none", () => {
+    expect(checkRunFields(fields(undefined, 1_000), { ...limits, maxRunCostUsd: 0 })).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ export interface RequestLimits {
   readonly maxIterationsCap: number;
   readonly maxExecutionTimeMs: number;
   readonly maxExecutionTimeCapMs: number;
+  /** A run's cost budget when the caller sets none, and the highest it may set; 0 means none. */
+  readonly maxRunCostUsd: number;
 }
 
 /** The fields that ExecuteRequest and StreamRequest share. */
@@ -24,6 +26,8 @@ export interface RunFields {
   readonly idempotencyKey: string;
   /** Empty when none. */
   readonly threadId: string;
+  /** 0 when the caller sets none. */
+  readonly maxCostUsd: number;
 }
 
 /** Longest idempotency key or thread id. */
@@ -36,6 +40,8 @@ const idPattern = /^[\x21-\x7e]+$/;
 export interface ResolvedRunLimits {
   readonly maxIterations: number;
   readonly maxExecutionTimeMs: number;
+  /** 0 means none. */
+  readonly maxCostUsd: number;
 }
 
 /**
@@ -83,6 +89,12 @@ export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldV
       );
     }
   }
+  const cost = fields.maxCostUsd;
+  if (!Number.isFinite(cost) || cost < 0) {
+    violation("max_cost_usd", "must be a positive number of US dollars, or 0 for the server default");
+  } else if (limits.maxRunCostUsd > 0 && cost > limits.maxRunCostUsd) {
+    violation("max_cost_usd", `must be at most ${limits.maxRunCostUsd} (the server cap, which a caller may lower but not raise), got ${cost}`);
+  }
   for (const [field, value] of [
     ["idempotency_key", fields.idempotencyKey],
     ["thread_id", fields.threadId],
@@ -102,5 +114,6 @@ export function resolveRunLimits(fields: RunFields, limits: RequestLimits): Reso
     maxIterations: fields.maxIterations === 0 ? limits.maxIterations : fields.maxIterations,
     maxExecutionTimeMs:
       fields.maxExecutionTime === undefined ? limits.maxExecutionTimeMs : durationMs(fields.maxExecutionTime),
+    maxCostUsd: fields.maxCostUsd === 0 ? limits.maxRunCostUsd : fields.maxCostUsd,
   };
 }

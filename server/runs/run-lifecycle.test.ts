@@ -56,7 +56,7 @@ function setUp() {
   const limiter = createRunLimiter({ maxConcurrent: 1, maxQueued: 0 });
   const lifecycle = createRunLifecycle({
     executor,
-    limits: { maxInputChars: 1_000, maxIterations: 5, maxIterationsCap: 10, maxExecutionTimeMs: 60_000, maxExecutionTimeCapMs: 60_000 },
+    limits: { maxInputChars: 1_000, maxIterations: 5, maxIterationsCap: 10, maxExecutionTimeMs: 60_000, maxExecutionTimeCapMs: 60_000, maxRunCostUsd: 0 },
     limiter,
     metrics: createServiceMetrics(otelMetrics.getMeter("test")),
     logger: pino({ level: "silent" }),
@@ -73,7 +73,7 @@ function setUp() {
 async function vanishAfterFirstEvent(lifecycle: ReturnType<typeof setUp>["lifecycle"], idempotencyKey: string) {
   const rpc = new AbortController();
   const events = lifecycle.run({
-    fields: { input: "hi", maxIterations: 0, bypassCache: false, idempotencyKey, threadId: "" },
+    fields: { input: "hi", maxIterations: 0, bypassCache: false, idempotencyKey, threadId: "", maxCostUsd: 0 },
     signal: rpc.signal,
     span: undefined,
     streamText: true,

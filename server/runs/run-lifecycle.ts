@@ -10,6 +10,7 @@ import { ExecuteResponseSchema, StreamResponseSchema, type ExecuteResponse, type
 import { ErrorDetailSchema } from "../../gen/agent/v1/errors_pb.js";
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import type { TurnMeter } from "../agent/turn-meter.js";
 import { connectErrorWithDetail } from "../errors/error-detail.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
 import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
@@ -19,6 +20,7 @@ import { traceIdOf } from "../telemetry/trace-id.js";
 import { toConnectError } from "./error-mapping.js";
 import type { LiveRuns } from "./live-runs.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
+import type { RunAdmission } from "./run-admission.js";
 import type { RunLimiter } from "./run-limiter.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunWatcher } from "./run-watch.js";
@@ -58,6 +60,13 @@ export interface RunLifecycleOptions {
   readonly replicaId?: string;
   /** Aborted when the service stops for good (its shutdown grace is over): every run stops then. Default never. */
   readonly stopping?: AbortSignal;
+  /**
+   * Output tokens reserved for each model call against a token budget, on
+   * top of an estimate of its input (messages and tool definitions, a
+   * character counted as a third of a token, more than tokenizers give for
+   * prose and JSON). Default 1,024.
+   */
+  readonly turnReserveTokens?: number;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -75,6 +84,8 @@ export interface RunCall {
   readonly streamText: boolean;
   /** Who runs it, as authentication established it (never a request field); its runs, keys and threads are its own. */
   readonly principal: string;
+  /** The principal's limits: its concurrent runs and its budgets for each model call. Default none. */
+  readonly admission?: RunAdmission;
 }
 
 /** Owns a run from admission to its record. */
@@ -106,6 +117,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
   const idempotencyTtlMs = options.idempotencyTtlMs ?? dayMs;
   const durableWaitMs = options.durableWaitMs ?? 5_000;
   const claimTimeoutMs = options.claimTimeoutMs ?? 2_000;
+  const turnReserveTokens = options.turnReserveTokens ?? 1_024;
 
   /** Waits, bounded, until everything this run queued is in the store. */
   async function durable(signal: AbortSignal, log: Logger): Promise<void> {
@@ -169,7 +181,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
-  async function* run({ fields, signal, span, streamText, principal }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
+  async function* run({ fields, signal, span, streamText, principal, admission }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
@@ -218,6 +230,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     const modelsUsed: string[] = [];
     let seq = 0;
     let release: (() => void) | undefined;
+    let releasePrincipalRun: (() => void) | undefined;
     const started = now();
     let stopReason: RunStopReason = "error";
     // Set once the run reached its end: completed, or failed and recorded as such.
@@ -259,6 +272,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     async function next(): Promise<StreamResponse | undefined> {
       try {
         if (events === undefined) {
+          // The principal's own limit first: a principal at its limit holds no slot of the replica's.
+          releasePrincipalRun = await admission?.acquireRun();
           // Waits for a slot; refused at once when the queue is full too.
           release = await limiter.acquire(runSignal);
           metrics.runStarted();
@@ -272,6 +287,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
             streamText,
             traceContext: span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, span),
             log: runLog,
+            ...(admission === undefined ? {} : { meter: meterOf(admission, turnReserveTokens) }),
             ...resolved,
           };
           events = executor.run(request, runSignal);
@@ -354,6 +370,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
 
     const finish = () => {
       signal.removeEventListener("abort", onRpcAbort);
+      releasePrincipalRun?.();
+      releasePrincipalRun = undefined;
       if (release !== undefined) {
         release();
         release = undefined;
@@ -431,6 +449,23 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
   return { run };
 }
 
+/** The executor's meter over a principal's admission: each model call reserves its estimated tokens. */
+function meterOf(admission: RunAdmission, turnReserveTokens: number): TurnMeter {
+  return {
+    reserve(messages, tools) {
+      let chars = JSON.stringify(tools).length;
+      for (const message of messages) {
+        chars += typeof message.content === "string" ? message.content.length : JSON.stringify(message.content).length;
+        // Tool calls the model asked for are sent back with its message.
+        if ("tool_calls" in message && message.tool_calls !== undefined) {
+          chars += JSON.stringify(message.tool_calls).length;
+        }
+      }
+      return admission.reserveTurn(Math.ceil(chars / 3) + turnReserveTokens);
+    },
+  };
+}
+
 /**
  * Whether an RPC's end stops its run even when the run has a key: its
  * deadline, and the server's shutdown. A caller that went away (a reset, a
@@ -459,7 +494,8 @@ function stoppedBecause(reason: unknown): ConnectError {
  */
 function requestDigest(fields: RunFields): string {
   const time = fields.maxExecutionTime === undefined ? null : durationMs(fields.maxExecutionTime);
-  const canonical = JSON.stringify([fields.input, fields.maxIterations, time, fields.bypassCache, fields.threadId]);
+  // Fields added later come last, and only when set: a key's digest from before them stays the same.
+  const canonical = JSON.stringify([fields.input, fields.maxIterations, time, fields.bypassCache, fields.threadId, ...(fields.maxCostUsd === 0 ? [] : [fields.maxCostUsd])]);
   return createHash("sha256").update(canonical).digest("hex");
 }
 

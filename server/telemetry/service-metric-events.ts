@@ -67,7 +67,7 @@ export interface RpcCall {
 }
 
 /** Why an agent run stopped: the `StopReason` of the API in snake_case. */
-export type RunStopReason = "final_answer" | "max_iterations" | "time_limit" | "canceled" | "error";
+export type RunStopReason = "final_answer" | "max_iterations" | "time_limit" | "cost_limit" | "canceled" | "error";
 
 /** An agent run that ended. */
 export interface RunFinished {

@@ -18,6 +18,7 @@ import { guardRequestMessages } from "../rpc/request-message-guard.js";
 import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
 import { createRunLifecycle } from "../runs/run-lifecycle.js";
+import type { PrincipalLimiter } from "../limits/principal-limiter.js";
 import type { RunLimiter } from "../runs/run-limiter.js";
 import { loadThreadHistory } from "../runs/thread-history.js";
 import type { RunStore } from "../store/index.js";
@@ -29,7 +30,7 @@ export const routedServices = [AgentService, RunService, Health] as const;
 
 /** What {@link createRoutes} needs. */
 export interface RoutesWiringOptions {
-  readonly config: Pick<Config, "threads" | "store" | "http">;
+  readonly config: Pick<Config, "threads" | "store" | "http" | "limits">;
   readonly executor: AgentExecutor;
   /** Defaults and caps for caller-supplied limits. */
   readonly limits: RequestLimits;
@@ -45,6 +46,8 @@ export interface RoutesWiringOptions {
   readonly logger: Logger;
   /** Aborted when the shutdown's grace is over: every run still going stops then. */
   readonly stopping: AbortSignal;
+  /** Per-principal limits and budgets. */
+  readonly principalLimiter: PrincipalLimiter;
 }
 
 /**
@@ -52,7 +55,7 @@ export interface RoutesWiringOptions {
  * and `grpc.health.v1.Health`, every method guarded by the request size limit.
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
-  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger, stopping } = options;
+  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger, stopping, principalLimiter } = options;
   const { recorder, live, watcher, signals, replicaId } = options.runs;
   return (router) => {
     router.service(
@@ -76,7 +79,9 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           prompt: defaultPrompt,
           stopping,
           replicaId,
+          turnReserveTokens: config.limits.turnReserveTokens,
         }),
+        admissionOf: (principal) => principalLimiter.forRun(principal),
         health,
         models: () => gateway.status(),
         cache: () => cache?.state(),

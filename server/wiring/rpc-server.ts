@@ -4,6 +4,8 @@ import { createAuthInterceptor } from "../auth/auth-interceptor.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config.js";
 import { startHttpServer, type HttpServer } from "../http-server.js";
+import { createRateLimitInterceptor } from "../limits/rate-limit-interceptor.js";
+import type { PrincipalLimiter } from "../limits/principal-limiter.js";
 import { createErrorBoundary } from "../rpc/error-boundary.js";
 import { createMetricsInterceptor } from "../rpc/metrics-interceptor.js";
 import { createStrictJsonOptions } from "../rpc/strict-json-decoder.js";
@@ -24,6 +26,8 @@ export interface RpcServerWiringOptions {
   readonly limits: RequestLimits;
   /** Who is calling: every method but health and reflection needs a principal. */
   readonly authenticator: Authenticator;
+  /** Each principal's requests per minute, counted right after authentication. */
+  readonly principalLimiter: PrincipalLimiter;
   readonly tracing: Tracing;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
@@ -33,10 +37,10 @@ export interface RpcServerWiringOptions {
  * Starts serving the routes on the RPC port, behind the interceptors in
  * DESIGN.md's order: the error boundary (outermost, so that every error
  * leaves with a code from the closed set), the span, metrics,
- * authentication, then the request rules.
+ * authentication, the principal's rate limit, then the request rules.
  */
 export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpServer> {
-  const { config, routes, limits, authenticator, tracing, metrics, logger } = options;
+  const { config, routes, limits, authenticator, principalLimiter, tracing, metrics, logger } = options;
   return startHttpServer({
     host: config.host,
     port: config.port,
@@ -46,6 +50,7 @@ export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpSer
       createTraceInterceptor(tracing.tracer, tracing.propagator),
       createMetricsInterceptor(metrics),
       createAuthInterceptor(authenticator),
+      createRateLimitInterceptor(principalLimiter),
       createValidationInterceptor(limits),
     ],
     limits: config.http,
