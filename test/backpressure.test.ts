@@ -41,7 +41,8 @@ async function settled(read: () => number, { intervalMs = 50, stableFor = 6, att
 }
 
 describe("a Stream whose client reads nothing", () => {
-  it("holds the model back, with bounded buffering end to end, and delivers the whole answer once read", async () => {
+  // 40 MB through every buffer: seconds on an idle machine, more on a busy one.
+  it("holds the model back, with bounded buffering end to end, and delivers the whole answer once read", { timeout: 120_000 }, async () => {
     // Regression: the gateway's queue was unbounded, so a client that read
     // nothing while the model streamed fast grew the heap by the whole answer.
     svc = await startTestService({ AGENT_CACHE: "off" });

@@ -43,7 +43,7 @@ export function limitsPolicyOf(callerDefaults: PrincipalLimits, file: string | u
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
-    throw new Error(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "the file"}: ${issue.message}`).join("; ")}`);
+    throw new Error(`${file}: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "the file"}: ${messageOf(issue)}`).join("; ")}`);
   }
   const { roles = {}, principals = {} } = parsed.data;
   return Object.freeze({
@@ -53,6 +53,14 @@ export function limitsPolicyOf(callerDefaults: PrincipalLimits, file: string | u
     }),
     principals: Object.freeze(Object.fromEntries(Object.entries(principals).map(([name, limits]) => [name, Object.freeze(definedOf(limits))]))),
   });
+}
+
+/** An issue's message; for a bad record key, the key rule's own (zod nests it). */
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    return issue.issues.map((nested) => nested.message).join(", ");
+  }
+  return issue.message;
 }
 
 function definedOf(limits: z.infer<typeof limitsSchema> | undefined): Partial<PrincipalLimits> {

@@ -4,6 +4,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts,
 import type { TurnTicket } from "../agent/turn-meter.js";
 import { LimitExceededError, type LimitName } from "../errors/limit-exceeded.js";
 import type { RunAdmission } from "../runs/run-admission.js";
+import { createMemoryConcurrentRuns, createRedisConcurrentRuns, type ConcurrentRuns } from "./concurrent-runs.js";
 import { limitsOf, type LimitsPolicy, type PrincipalLimits } from "./limits-policy.js";
 
 /** Who a limit applies to: a principal as authentication established it. */
@@ -26,7 +27,12 @@ export interface PrincipalLimiterOptions {
   /** A Redis URL: replicas share the counts. Undefined: each replica counts in memory. */
   readonly redisUrl: string | undefined;
   readonly logger: Logger;
-  /** Longest wait for Redis before a replica counts in memory instead. Default 100 ms. */
+  /**
+   * Longest wait for Redis before a replica counts in memory instead. Default
+   * 1,000 ms: Redis answers in about a millisecond, so only a stalled Redis
+   * takes that long, and a shorter bound would split the count between
+   * replicas whenever a busy replica is slow to read the answer.
+   */
   readonly redisTimeoutMs?: number;
   /** Key prefix in Redis. Default `agent:limits`. */
   readonly keyPrefix?: string;
@@ -34,20 +40,21 @@ export interface PrincipalLimiterOptions {
 
 const minuteS = 60;
 const dayS = 24 * 60 * 60;
-/** Concurrent-run counts expire after this, so a replica that died holding some does not hold them forever. */
-const concurrentRunsTtlS = 60 * 60;
+/** A principal's concurrent-run count in Redis expires once it started nothing for this long: what a replica that died holding runs leaves is forgotten then. */
+const concurrentRunsIdleTtlS = 60 * 60;
 /** Cost is counted in micro-dollars: the limiters count integers. */
 const microUsd = 1_000_000;
 
 /**
  * Creates the limiter: `rate-limiter-flexible` counters per limit and value,
  * in Redis (atomic, shared; with an in-memory insurance limiter that counts
- * while Redis is down or slower than `redisTimeoutMs`) or in memory.
+ * while Redis is down or slower than `redisTimeoutMs`: then each replica
+ * counts alone, so a limit holds per replica) or in memory.
  */
 export function createPrincipalLimiter(options: PrincipalLimiterOptions): PrincipalLimiter {
   const { policy, logger } = options;
   const keyPrefix = options.keyPrefix ?? "agent:limits";
-  const timeoutMs = options.redisTimeoutMs ?? 100;
+  const timeoutMs = options.redisTimeoutMs ?? 1_000;
   const redis =
     options.redisUrl === undefined
       ? undefined
@@ -65,6 +72,17 @@ export function createPrincipalLimiter(options: PrincipalLimiterOptions): Princi
       logger.info("limits: redis available again, counts are shared");
     }
   });
+
+  const concurrentRuns: ConcurrentRuns =
+    redis === undefined
+      ? createMemoryConcurrentRuns()
+      : createRedisConcurrentRuns({
+          redis,
+          keyPrefix: `${keyPrefix}:concurrent_runs`,
+          idleTtlS: concurrentRunsIdleTtlS,
+          timeoutMs,
+          fallback: createMemoryConcurrentRuns(),
+        });
 
   // One counter per limit and value: a principal's override is a counter of its own.
   const counters = new Map<string, RateLimiterAbstract>();
@@ -126,13 +144,15 @@ export function createPrincipalLimiter(options: PrincipalLimiterOptions): Princi
           if (allowed === 0) {
             return () => undefined;
           }
-          // Nothing says when a run ends: a second is a fair wait before trying again.
-          await take("concurrent_runs", allowed, 1, concurrentRunsTtlS, id, 1_000);
+          if (!(await concurrentRuns.tryAcquire(id, allowed))) {
+            // Nothing says when a run ends: a second is a fair wait before trying again.
+            throw new LimitExceededError("concurrent_runs", id, allowed, 1_000);
+          }
           let released = false;
           return () => {
             if (!released) {
               released = true;
-              give("concurrent_runs", allowed, 1, concurrentRunsTtlS, id);
+              void concurrentRuns.release(id);
             }
           };
         },
