@@ -4,6 +4,7 @@ import type { ModelPrice } from "./model/pricing.js";
 import type { JwtSettings } from "./auth/jwt-verifier.js";
 import type { Role } from "./auth/principal.js";
 import { limitsPolicyOf, type LimitsPolicy } from "./limits/limits-policy.js";
+import { redactionKinds, type RedactionKind } from "./guard/redaction-patterns.js";
 import { readModelsFile } from "./models-file.js";
 import { secretSettings, withSecretFiles } from "./secret-files.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
@@ -121,7 +122,7 @@ export interface Config {
     /** Smallest response message compressed for a client that accepts gzip or brotli. `HTTP_COMPRESS_MIN_BYTES`, default 65,536. */
     readonly compressMinBytes: number;
   };
-  /** Where runs and their events are recorded (see README, "Durable runs"). */
+  /** Where runs, their events and the audit log are recorded (see README, "Durable runs" and "Audit log"). */
   readonly store: {
     /** PostgreSQL connection URL; when unset, embedded PGlite under {@link dataDir}. `DATABASE_URL`. Never logged with its password. */
     readonly databaseUrl: string | undefined;
@@ -141,6 +142,8 @@ export interface Config {
     readonly flushTimeoutMs: number;
     /** Hours an idempotency key is remembered after its first use. `AGENT_IDEMPOTENCY_TTL_HOURS`, default 24. */
     readonly idempotencyTtlHours: number;
+    /** Audit entries held in memory while the database is slow or down, before new ones are dropped. `AGENT_AUDIT_QUEUE`, default 100,000. */
+    readonly maxQueuedAuditEntries: number;
   };
   /** Conversations (`thread_id`): how much of a thread a new run starts from. */
   readonly threads: {
@@ -164,6 +167,10 @@ export interface Config {
     /** Output tokens reserved for each model call, on top of its input, against a token budget. `AGENT_BUDGET_TURN_RESERVE_TOKENS`, default 1,024. */
     readonly turnReserveTokens: number;
   };
+  /** Redaction of what leaves the service; undefined when `AGENT_REDACTION=off`. */
+  readonly redaction: { readonly kinds: readonly RedactionKind[]; readonly customPatterns: readonly { readonly name: string; readonly pattern: string }[] } | undefined;
+  /** Prompt-injection screening of inputs and tool results; undefined when `AGENT_INJECTION_SCREEN=off`. */
+  readonly injectionScreen: { readonly threshold: number } | undefined;
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Faults the built-in simulator injects, as a JSON array (see README). `SIMULATOR_FAULTS`, default none. */
@@ -327,9 +334,32 @@ const environmentSchema = z.object({
   AGENT_RUN_RECORD_BATCH_MS: integer(1, 10_000).default(100),
   AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   AGENT_IDEMPOTENCY_TTL_HOURS: integer(1, 24 * 365).default(24),
+  AGENT_AUDIT_QUEUE: integer(100, 10_000_000).default(100_000),
   AGENT_THREAD_HISTORY_RUNS: integer(1, 1_000).default(20),
   AGENT_THREAD_HISTORY_CHARS: integer(1_000, 10_000_000).default(24_000),
   AGENT_API_KEYS_FILE: optionalText,
+  AGENT_REDACTION: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
+  AGENT_REDACTION_KINDS: z
+    .string()
+    .default(redactionKinds.join(","))
+    .transform((text) => text.split(",").map((k) => k.trim()).filter((k) => k !== ""))
+    .pipe(z.array(z.enum(redactionKinds, { error: `must list kinds from ${redactionKinds.join(", ")}` }))),
+  AGENT_REDACTION_PATTERNS: optionalText.pipe(
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: "custom", message: 'must be a JSON array such as [{"name": "ticket", "pattern": "TCK-[0-9]{6}"}]' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.array(z.strictObject({ name: z.string().min(1), pattern: z.string().min(1) })))
+      .optional(),
+  ),
+  AGENT_INJECTION_SCREEN: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
+  AGENT_INJECTION_THRESHOLD: z.coerce.number({ error: "must be a positive number, such as 10" }).positive({ error: "must be a positive number, such as 10" }).default(10),
   AGENT_MAX_RUN_COST_USD: z.coerce.number({ error: "must be a number of US dollars, such as 0.5" }).min(0).default(0),
   AGENT_RATE_LIMIT_REQUESTS_PER_MINUTE: integer(0, 100_000_000).default(6_000),
   AGENT_RATE_LIMIT_CONCURRENT_RUNS: integer(0, 1_000_000).default(64),
@@ -550,6 +580,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       batchMs: e.AGENT_RUN_RECORD_BATCH_MS,
       flushTimeoutMs: e.AGENT_RUN_RECORD_FLUSH_TIMEOUT_MS,
       idempotencyTtlHours: e.AGENT_IDEMPOTENCY_TTL_HOURS,
+      maxQueuedAuditEntries: e.AGENT_AUDIT_QUEUE,
     }),
     threads: Object.freeze({ historyRuns: e.AGENT_THREAD_HISTORY_RUNS, historyChars: e.AGENT_THREAD_HISTORY_CHARS }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
@@ -578,6 +609,15 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
     auth: Object.freeze({ apiKeysFile: e.AGENT_API_KEYS_FILE, jwt }),
+    redaction:
+      e.AGENT_REDACTION === "off"
+        ? undefined
+        : Object.freeze({
+            // Custom patterns are redacted whenever there are some.
+            kinds: Object.freeze([...new Set([...e.AGENT_REDACTION_KINDS, ...(e.AGENT_REDACTION_PATTERNS === undefined ? [] : (["custom"] as const))])]),
+            customPatterns: Object.freeze(e.AGENT_REDACTION_PATTERNS ?? []),
+          }),
+    injectionScreen: e.AGENT_INJECTION_SCREEN === "off" ? undefined : Object.freeze({ threshold: e.AGENT_INJECTION_THRESHOLD }),
     limits: Object.freeze({ policy: limitsPolicy, redisUrl: e.REDIS_URL, turnReserveTokens: e.AGENT_BUDGET_TURN_RESERVE_TOKENS }),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),

@@ -5,7 +5,9 @@ import type { Config } from "./config.js";
 import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
 import type { Simulator } from "./simulator/index.js";
+import { wireAudit } from "./wiring/audit.js";
 import { wireAuth } from "./wiring/auth.js";
+import { wireInjectionScreens, wireRedaction } from "./wiring/guard.js";
 import { wirePrincipalLimiter } from "./wiring/limits.js";
 import { closeAll, type Closer } from "./wiring/closers.js";
 import { wireAgentExecutor } from "./wiring/executor.js";
@@ -72,7 +74,10 @@ export async function startAgentService(
     );
     const { simulator, cache, gateway } = await wireModels({ config, tracing, tracedFetch, metrics, logger }, closers);
     const health = wireHealth({ gateway });
+    const screens = wireInjectionScreens(config.injectionScreen);
+    const redaction = wireRedaction(config.redaction);
     const executor = wireAgentExecutor({
+      screenToolResult: screens.toolResult,
       tools: options.tools,
       toolTimeoutMs: config.toolTimeoutMs,
       gateway,
@@ -83,6 +88,8 @@ export async function startAgentService(
     // Opened before the run signals, recorder and retention, so closed after them (closers run in reverse).
     const store = await openRunStore({ settings: config.store, pgliteTemplate: options.pgliteTemplate, logger }, closers);
     const runs = await wireRuns({ store, settings: config.store, metrics, logger }, closers);
+    // After the store, so closed before it; the shutdown closes it once the runs and the RPCs have stopped.
+    const audit = wireAudit({ store, settings: config.store, meter: metricsProvider.meter, logger }, closers);
 
     const auth = await wireAuth({ settings: config.auth, logger });
     const principalLimiter = wirePrincipalLimiter({ settings: config.limits, logger }, closers);
@@ -98,6 +105,7 @@ export async function startAgentService(
         limiter,
         store,
         runs,
+        audit,
         health: health.status,
         gateway,
         cache,
@@ -106,10 +114,13 @@ export async function startAgentService(
         logger,
         stopping: stopRuns.signal,
         principalLimiter,
+        ...(redaction === undefined ? {} : { redaction }),
       }),
       limits,
       authenticator: auth.authenticator,
+      ...(screens.input === undefined ? {} : { screenInput: screens.input }),
       principalLimiter,
+      audit,
       tracing,
       metrics,
       logger,

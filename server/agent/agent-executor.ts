@@ -37,6 +37,12 @@ export interface AgentExecutorOptions {
   readonly newRunId?: () => string;
   /** Tracer for the `invoke_agent` and `execute_tool` spans. Default the global (no-op unless set) one. */
   readonly tracer?: Tracer;
+  /**
+   * Screens each tool result before the model sees it, for indirect prompt
+   * injection: a flagged result reaches the model as `text` (quoted as
+   * untrusted data) and its step lists the rules. Default none.
+   */
+  readonly screenToolResult?: (result: string) => { readonly flagged: boolean; readonly text: string; readonly ruleIds: readonly string[] };
   /** Observes each tool call, for metrics. Default none. */
   readonly onToolCall?: (record: { tool: string; outcome: "ok" | ToolCallErrorReason; durationS: number }) => void;
 }
@@ -250,6 +256,13 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           const { call, outcome } = await Promise.race(pending.values());
           pending.delete(call.id);
           const record = toolCallOf(call, outcome);
+          const screened = outcome.status === "ok" ? options.screenToolResult?.(record.result) : undefined;
+          if (screened?.flagged === true) {
+            // Neutralised, not dropped: the agent may still need the data, as data.
+            record.result = screened.text;
+            record.injectionRules = [...screened.ruleIds];
+            log?.warn({ tool: call.name, call_id: call.id, rules: screened.ruleIds }, "a tool result looks like a prompt injection: given to the model as quoted, untrusted data");
+          }
           results.set(call.id, record);
           yield emit({ case: "toolCallFinished", value: { iteration, call: record } });
         }

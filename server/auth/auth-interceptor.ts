@@ -16,8 +16,9 @@ export function createAuthInterceptor(authenticator: Authenticator): Interceptor
       return next(req);
     }
     const principal = await authenticator.authenticate(req.header.get("authorization"));
-    authorizeMethod(principal, req.method);
+    // Set before the role check, so that a refusal is audited with who was refused; no handler runs after one.
     req.contextValues.set(principalKey, principal);
+    authorizeMethod(principal, req.method);
     req.contextValues.get(serverSpanKey)?.setAttribute(ATTR_AGENT_PRINCIPAL, principal.id);
     return next(req);
   };

@@ -7,6 +7,7 @@ import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { permissionDenied } from "../auth/access-policy.js";
 import { hasRole, principalOf, runOwnerFilter } from "../auth/principal.js";
+import { dateOf } from "./request-timestamp.js";
 import { decodeRunPageToken, encodeRunPageToken, pageFingerprint } from "./run-page-token.js";
 import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import type { LiveRuns } from "../runs/live-runs.js";
@@ -163,21 +164,6 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       };
     },
   };
-}
-
-/** Years 1 to 9999, as `google.protobuf.Timestamp` allows, in seconds since the epoch. */
-const minTimestampSeconds = -62_135_596_800n;
-const maxTimestampSeconds = 253_402_300_799n;
-
-/** A request's Timestamp as a Date, or INVALID_ARGUMENT naming the field. */
-function dateOf(field: string, time: Timestamp | undefined): Date | undefined {
-  if (time === undefined) {
-    return undefined;
-  }
-  if (time.seconds < minTimestampSeconds || time.seconds > maxTimestampSeconds || time.nanos < 0 || time.nanos > 999_999_999) {
-    throw invalid(field, "must be a time from year 1 to 9999, with nanos from 0 to 999,999,999");
-  }
-  return timestampDate(time);
 }
 
 /** The error a run gets when CancelRun stops it, on whichever replica runs it. */

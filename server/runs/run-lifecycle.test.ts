@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ExecuteResponseSchema, StreamResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { StopReason } from "../../gen/agent/v1/run_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
-import type { RunRow } from "../store/index.js";
+import type { AuditEntry, RunRow } from "../store/index.js";
 import { createServiceMetrics } from "../telemetry/service-metrics.js";
 import { createLiveRuns } from "./live-runs.js";
 import { createRunLifecycle } from "./run-lifecycle.js";
@@ -44,6 +44,7 @@ const executor: AgentExecutor = {
 
 function setUp() {
   const rows: RunRow[] = [];
+  const audited: AuditEntry[] = [];
   const recorder: RunRecorder = {
     run: (row) => rows.push(row),
     event: () => undefined,
@@ -65,8 +66,9 @@ function setUp() {
     live,
     // No key is repeated here, so nothing is ever watched.
     watcher: {} as RunWatcher,
+    audit: { append: (entry) => audited.push(entry) },
   });
-  return { lifecycle, live, limiter, rows };
+  return { lifecycle, live, limiter, rows, audited };
 }
 
 /** Starts a Stream, reads its first event, ends its RPC the way a vanished caller does, and never reads again. */
@@ -86,20 +88,25 @@ async function vanishAfterFirstEvent(lifecycle: ReturnType<typeof setUp>["lifecy
 
 describe("a run whose RPC ends while its consumer holds an event (and never asks for another)", () => {
   it("goes on to its end when it is a keyed Stream, and frees its slot", async () => {
-    const { lifecycle, live, limiter, rows } = setUp();
+    const { lifecycle, live, limiter, rows, audited } = setUp();
     await vanishAfterFirstEvent(lifecycle, "key-1");
     await live.idle();
     expect(rows.at(-1)?.status).toBe("completed");
+    expect(audited.map((entry) => [entry.action, entry.detail["status"]])).toEqual([["run_started", undefined], ["run_ended", "completed"]]);
     expect(rows.at(-1)?.output).toBe("w ".repeat(deltas));
     // The slot is freed just after the run's end is announced.
     await vi.waitFor(() => expect(limiter.inFlight()).toBe(0));
   });
 
   it("stops without a key, is recorded as canceled, and frees its slot", async () => {
-    const { lifecycle, live, limiter, rows } = setUp();
+    const { lifecycle, live, limiter, rows, audited } = setUp();
     await vanishAfterFirstEvent(lifecycle, "");
     await live.idle();
     expect(rows.at(-1)?.status).toBe("canceled");
+    expect(audited.map((entry) => [entry.action, entry.detail["status"], entry.principal])).toEqual([
+      ["run_started", undefined, "svc-test"],
+      ["run_ended", "canceled", "svc-test"],
+    ]);
     await vi.waitFor(() => expect(limiter.inFlight()).toBe(0));
   });
 });

@@ -21,6 +21,8 @@ import { toConnectError } from "./error-mapping.js";
 import type { LiveRuns } from "./live-runs.js";
 import { resolveRunLimits, type RequestLimits, type RunFields } from "./request-rules.js";
 import type { RunAdmission } from "./run-admission.js";
+import { redactedEvents, type OutputRedaction } from "./redacted-events.js";
+import { createRunAuditTrail, type AuditAppender } from "./run-audit.js";
 import type { RunLimiter } from "./run-limiter.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunWatcher } from "./run-watch.js";
@@ -67,6 +69,10 @@ export interface RunLifecycleOptions {
    * prose and JSON). Default 1,024.
    */
   readonly turnReserveTokens?: number;
+  /** Where each run's start and end, model calls and tool calls go, for the audit log (see run-audit.ts). Default none. */
+  readonly audit?: AuditAppender;
+  /** Redacts sensitive data from every event before anyone gets it: callers, watchers, the record. Default none. */
+  readonly redaction?: OutputRedaction;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -266,6 +272,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
     const runSignal = AbortSignal.any([rpcStop.signal, canceler.signal, ...(stopping === undefined ? [] : [stopping])]);
     const liveRun = live.begin(runId, principal, (reason) => canceler.abort(reason));
+    // The run's entries in the audit log; appending only queues them.
+    const auditTrail = options.audit === undefined ? undefined : createRunAuditTrail(options.audit, { runId, principal, traceId }, now);
     let events: AsyncGenerator<StreamResponse, void, undefined> | undefined;
 
     /** The run's next event, numbered, recorded and shown to watchers; undefined after the last. */
@@ -290,7 +298,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
             ...(admission === undefined ? {} : { meter: meterOf(admission, turnReserveTokens) }),
             ...resolved,
           };
-          events = executor.run(request, runSignal);
+          events = options.redaction === undefined ? executor.run(request, runSignal) : redactedEvents(executor.run(request, runSignal), options.redaction);
         }
         const step = await events.next();
         if (step.done === true) {
@@ -300,6 +308,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         const event = step.value;
         seq += 1;
         event.seq = seq;
+        auditTrail?.event(event);
         const e = event.event;
         if (e.case === "runStarted") {
           if (!recorded) {
@@ -356,6 +365,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
           runLog.warn({ ...ids(), code: Code[error.code], reason: error.rawMessage }, "run failed");
         }
         liveRun.end(error);
+        auditTrail?.failed(error);
         if (recorded && row.status === "running") {
           row = failedRow(row, error, modelsUsed, now());
           recorder.run(row);
@@ -435,6 +445,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         await events?.return();
         const error = new ConnectError("the caller went away", Code.Canceled);
         liveRun.end(error);
+        auditTrail?.failed(error);
         if (recorded) {
           row = failedRow(row, error, modelsUsed, now());
           recorder.run(row);

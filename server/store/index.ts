@@ -1,6 +1,6 @@
 /**
- * The durable store of runs and their events, on PostgreSQL or embedded
- * PGlite: {@link openStore} is the entry point.
+ * The durable store of runs and their events, and of the audit log, on
+ * PostgreSQL or embedded PGlite: {@link openStore} is the entry point.
  */
 export type {
   IdempotencyClaim,
@@ -13,8 +13,14 @@ export type {
   RunWriteBatch,
   ThreadFilter,
 } from "./run-store.js";
+export type { AuditAction, AuditDetailValue, AuditEntry, AuditFilter, AuditHead, AuditRow, AuditStore, KeyedAuditEntry } from "./audit-store.js";
+export { emptyAuditHead, linkAuditEntries } from "./audit-chain.js";
+export type { AuditProblem, AuditProblemKind } from "./audit-chain.js";
+export { verifyAuditLog } from "./audit-verifier.js";
+export type { AuditVerification, VerifyAuditLogOptions } from "./audit-verifier.js";
 export { createStoreTemplate, openStore } from "./open-store.js";
-export type { StoreOptions } from "./open-store.js";
+export type { ServiceStore, StoreOptions } from "./open-store.js";
+export { createSqlAuditStore } from "./sql-audit-store.js";
 export { createSqlRunStore } from "./sql-run-store.js";
 export { createPgliteDatabase, createPostgresDatabase } from "./sql-database.js";
 export type { PgliteDatabaseOptions, PostgresDatabaseOptions, SqlDatabase, SqlExecutor } from "./sql-database.js";

@@ -92,6 +92,36 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "audit log, one hash chain",
+    // The head row is what appends lock (see sql-audit-store.ts) and what a
+    // verification checks the chain's end against; `detail` is the exact
+    // canonical JSON text that was hashed, so it is text, not jsonb.
+    sql: `
+      CREATE TABLE audit_log (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        entry_id text NOT NULL UNIQUE,
+        at timestamptz NOT NULL,
+        principal text NOT NULL,
+        action text NOT NULL,
+        run_id text NOT NULL,
+        trace_id text NOT NULL,
+        detail text NOT NULL,
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+      );
+      CREATE INDEX audit_log_principal_idx ON audit_log (principal, seq);
+      CREATE INDEX audit_log_run_idx ON audit_log (run_id, seq) WHERE run_id <> '';
+      CREATE INDEX audit_log_at_idx ON audit_log (at);
+      CREATE TABLE audit_chain_head (
+        id integer PRIMARY KEY CHECK (id = 1),
+        seq bigint NOT NULL,
+        hash text NOT NULL
+      );
+      INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
+    `,
+  },
 ];
 
 /**

@@ -1,9 +1,14 @@
 import type { Logger } from "pino";
+import type { AuditStore } from "./audit-store.js";
 import { isDataDirInUseError } from "./data-dir-lock.js";
 import { applyMigrations } from "./migrations.js";
 import type { RunStore } from "./run-store.js";
+import { createSqlAuditStore } from "./sql-audit-store.js";
 import { createPgliteDatabase, createPgliteTemplate, createPostgresDatabase, type SqlDatabase } from "./sql-database.js";
 import { createSqlRunStore } from "./sql-run-store.js";
+
+/** The service's durable store: its runs and their events, and its audit log, in one database. */
+export type ServiceStore = RunStore & AuditStore;
 
 /** Options for {@link openStore}. */
 export interface StoreOptions {
@@ -33,7 +38,7 @@ export function createStoreTemplate(): Promise<Blob> {
 }
 
 /**
- * Opens the run store: PostgreSQL when {@link StoreOptions.databaseUrl} is
+ * Opens the store of runs and of the audit log: PostgreSQL when {@link StoreOptions.databaseUrl} is
  * set, embedded PGlite otherwise; brings its schema up to date; returns it.
  * PostgreSQL is first reached here, so an unreachable server, a wrong
  * password or a failed migration all reject with an Error "cannot open the
@@ -42,7 +47,7 @@ export function createStoreTemplate(): Promise<Blob> {
  * PGlite directory held by another process rejects with its
  * `DataDirInUseError` as it is.
  */
-export async function openStore(options: StoreOptions): Promise<RunStore> {
+export async function openStore(options: StoreOptions): Promise<ServiceStore> {
   const databaseUrl = options.databaseUrl ?? "";
   const usePostgres = databaseUrl !== "";
   const where = usePostgres ? describePostgres(databaseUrl) : `PGlite at ${options.dataDir}`;
@@ -71,7 +76,7 @@ export async function openStore(options: StoreOptions): Promise<RunStore> {
     await db.close().catch((closeErr: unknown) => options.logger?.warn({ err: closeErr }, "closing the run store failed"));
     throw openFailure(where, err, secrets);
   }
-  return createSqlRunStore(db);
+  return { ...createSqlRunStore(db), ...createSqlAuditStore(db) };
 }
 
 function openFailure(where: string, cause: unknown, secrets: readonly string[]): Error {

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { isDataDirInUseError } from "./data-dir-lock.js";
-import { openStore } from "./open-store.js";
-import type { RunStore } from "./run-store.js";
+import { openStore, type ServiceStore } from "./open-store.js";
 import type { StoreCall, StoreReply, WorkerStoreOptions } from "./worker-messages.js";
 
 /**
@@ -25,7 +24,7 @@ function failure(id: number, err: unknown): StoreReply {
   };
 }
 
-let store: RunStore | undefined;
+let store: ServiceStore | undefined;
 const opened = openStore({
   dataDir: options.dataDir,
   ...(options.template === undefined ? {} : { pgliteTemplate: new Blob([options.template]) }),

@@ -100,7 +100,8 @@ function status(record: SqlRecord): RunStatus {
   return isRunStatus(value) ? value : unexpected("status", value);
 }
 
-function text(record: SqlRecord, column: string): string {
+/** A `text` column. @throws {TypeError} when it holds anything else. */
+export function text(record: SqlRecord, column: string): string {
   const value = record[column];
   return typeof value === "string" ? value : unexpected(column, value);
 }
@@ -115,7 +116,7 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /** An integer column as a number: `pg` returns `bigint` columns as text, PGlite as a number. */
-function integer(record: SqlRecord, column: string): number {
+export function integer(record: SqlRecord, column: string): number {
   const value = record[column];
   const number = typeof value === "string" || typeof value === "bigint" ? Number(value) : value;
   return typeof number === "number" && Number.isSafeInteger(number) ? number : unexpected(column, value);
@@ -126,7 +127,8 @@ function float(record: SqlRecord, column: string): number {
   return typeof value === "number" ? value : unexpected(column, value);
 }
 
-function timestamp(record: SqlRecord, column: string): Date {
+/** A `timestamptz` column as a valid Date. @throws {TypeError} when it holds anything else. */
+export function timestamp(record: SqlRecord, column: string): Date {
   const value = record[column];
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value : unexpected(column, value);
 }

@@ -1,4 +1,4 @@
-import type { RunStore } from "./run-store.js";
+import type { ServiceStore } from "./open-store.js";
 
 /** What the embedded store's thread starts with. */
 export interface WorkerStoreOptions {
@@ -7,10 +7,10 @@ export interface WorkerStoreOptions {
   readonly template?: ArrayBuffer;
 }
 
-/** One call of a {@link RunStore} method, by name, with its arguments. */
+/** One call of a {@link ServiceStore} method, by name, with its arguments. */
 export interface StoreCall {
   readonly id: number;
-  readonly method: Exclude<keyof RunStore, "kind">;
+  readonly method: Exclude<keyof ServiceStore, "kind">;
   readonly args: readonly unknown[];
 }
 

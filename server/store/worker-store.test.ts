@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { storeTemplate } from "../../test/support/store-template.js";
-import { isDataDirInUseError, openStoreInWorker } from "./index.js";
+import { isDataDirInUseError, openStoreInWorker, verifyAuditLog } from "./index.js";
 import { runEvents, runningRun } from "./testing/run-fixtures.js";
 
 describe("openStoreInWorker", () => {
@@ -28,6 +28,24 @@ describe("openStoreInWorker", () => {
       await reopened.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers the audit log's calls from its thread, hashing there, into a chain that verifies", async () => {
+    const store = await openStoreInWorker({ dataDir: "memory://", pgliteTemplate: storeTemplate() });
+    try {
+      const entry = { action: "run_started", principal: "svc-orders", runId: "w4", traceId: "t", detail: { model: "sim-small" } } as const;
+      const head = await store.appendAudit([
+        { ...entry, entryId: "e1", at: new Date(1) },
+        { ...entry, entryId: "e2", at: new Date(2) },
+      ]);
+      expect(head.seq).toBe(2);
+      expect(await store.auditHead()).toEqual(head);
+      expect((await store.readAuditChain(0, 2, 10)).map((row) => row.at)).toEqual([new Date(1), new Date(2)]);
+      expect((await store.listAuditEvents({ runId: "w4", limit: 10 })).map((row) => row.entryId)).toEqual(["e1", "e2"]);
+      expect(await verifyAuditLog(store)).toMatchObject({ ok: true, rowsChecked: 2 });
+    } finally {
+      await store.close();
     }
   });
 

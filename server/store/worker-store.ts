@@ -1,7 +1,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import { DataDirInUseError } from "./data-dir-lock.js";
-import type { RunStore } from "./run-store.js";
+import type { ServiceStore } from "./open-store.js";
 import type { StoreCall, StoreReply, WorkerStoreOptions } from "./worker-messages.js";
 
 /** Options of {@link openStoreInWorker}. */
@@ -19,14 +19,14 @@ export class WorkerStoreError extends Error {
 
 /**
  * Opens the embedded (PGlite) store in a worker thread of its own and returns
- * a {@link RunStore} that forwards every call to it. PGlite executes queries
+ * a {@link ServiceStore} that forwards every call to it. PGlite executes queries
  * synchronously, in WebAssembly: on the service's thread, every batch of run
  * records (about 1 ms a write plus 40 µs a row) would hold up every RPC for as
  * long, and show up in their tail latency. Rows cross the thread boundary by
  * structured clone (Dates and byte arrays included). A directory in use
  * rejects with a {@link DataDirInUseError}, as {@link openStore} does.
  */
-export async function openStoreInWorker(options: WorkerStoreOpenOptions): Promise<RunStore> {
+export async function openStoreInWorker(options: WorkerStoreOpenOptions): Promise<ServiceStore> {
   // The lock file tells processes apart, not threads: stores of this process are counted here.
   const held = options.dataDir === "memory://" ? undefined : await holdInThisProcess(options.dataDir);
   try {
@@ -50,7 +50,7 @@ async function holdInThisProcess(dataDir: string): Promise<{ release: () => void
   return { release: () => openDirs.delete(path) };
 }
 
-async function openInThread(options: WorkerStoreOpenOptions, held: { release: () => void } | undefined): Promise<RunStore> {
+async function openInThread(options: WorkerStoreOpenOptions, held: { release: () => void } | undefined): Promise<ServiceStore> {
   const template = options.pgliteTemplate === undefined ? undefined : await options.pgliteTemplate.arrayBuffer();
   const workerOptions: WorkerStoreOptions = { dataDir: options.dataDir, ...(template === undefined ? {} : { template }) };
   // Built, the thread is `pglite-worker.js`; from source (development, tests) it runs under tsx.
@@ -118,6 +118,11 @@ async function openInThread(options: WorkerStoreOpenOptions, held: { release: ()
     heartbeat: (replicaId) => call("heartbeat", replicaId),
     endRunsOfStoppedReplicas: (staleAfterMs, endedAt) => call("endRunsOfStoppedReplicas", staleAfterMs, endedAt),
     deleteEndedBefore: (cutoff, batchSize) => call("deleteEndedBefore", cutoff, batchSize),
+    // The audit chain's hashes are computed in the store's thread too, inside the append's transaction.
+    appendAudit: (entries) => call("appendAudit", entries),
+    auditHead: () => call("auditHead"),
+    readAuditChain: (afterSeq, throughSeq, limit) => call("readAuditChain", afterSeq, throughSeq, limit),
+    listAuditEvents: (filter) => call("listAuditEvents", filter),
     async close() {
       try {
         if (gone === undefined) {

@@ -89,6 +89,12 @@ export const METRIC_AGENT_IDEMPOTENCY_UNCHECKED = "agent.idempotency.unchecked";
 export const METRIC_AGENT_RUN_STORE_QUEUED = "agent.run_store.queued";
 /** Kind of a run record: `run` or `event`. */
 export const ATTR_AGENT_RECORD_KIND = "agent.record.kind";
+/** Audit entries appended to the audit log, or whose append failed and is retried, by outcome (`ok`, `error`). */
+export const METRIC_AGENT_AUDIT_WRITES = "agent.audit.writes";
+/** Audit entries not recorded because the audit writer's queue was full. */
+export const METRIC_AGENT_AUDIT_DROPPED = "agent.audit.dropped";
+/** Audit entries waiting to be appended. */
+export const METRIC_AGENT_AUDIT_QUEUED = "agent.audit.queued";
 
 /**
  * Attribute value standing for "anything not in the configured set", as the

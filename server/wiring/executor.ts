@@ -1,5 +1,5 @@
 import type { Tracer } from "@opentelemetry/api";
-import { createAgentExecutor, type AgentExecutor } from "../agent/agent-executor.js";
+import { createAgentExecutor, type AgentExecutor, type AgentExecutorOptions } from "../agent/agent-executor.js";
 import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool } from "../agent/tools/index.js";
 import type { ModelGateway } from "../model/model-gateway.js";
 import { defaultPrompt } from "../prompts/prompt-version.js";
@@ -14,6 +14,8 @@ export interface ExecutorWiringOptions {
   readonly gateway: ModelGateway;
   readonly tracer: Tracer;
   readonly metrics: ServiceMetrics;
+  /** Screens each tool result for indirect prompt injection; default none. */
+  readonly screenToolResult?: AgentExecutorOptions["screenToolResult"];
 }
 
 /** Builds the agent executor over the model gateway and the tool registry. */
@@ -27,5 +29,6 @@ export function wireAgentExecutor(options: ExecutorWiringOptions): AgentExecutor
     prompt: defaultPrompt,
     tracer,
     onToolCall: (call) => metrics.recordToolCall(call),
+    ...(options.screenToolResult === undefined ? {} : { screenToolResult: options.screenToolResult }),
   });
 }

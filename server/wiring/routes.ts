@@ -1,9 +1,12 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
+import { AuditService } from "../../gen/agent/v1/audit_service_pb.js";
 import { RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import { createAuditService } from "../audit/audit-service.js";
+import type { AuditWriter } from "../audit/audit-writer.js";
 import { principalOf } from "../auth/principal.js";
 import type { Config } from "../config.js";
 import type { ResponseCache } from "../model/cache/index.js";
@@ -19,14 +22,15 @@ import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
 import { createRunLifecycle } from "../runs/run-lifecycle.js";
 import type { PrincipalLimiter } from "../limits/principal-limiter.js";
+import type { OutputRedaction } from "../runs/redacted-events.js";
 import type { RunLimiter } from "../runs/run-limiter.js";
 import { loadThreadHistory } from "../runs/thread-history.js";
-import type { RunStore } from "../store/index.js";
+import type { ServiceStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunParts } from "./runs.js";
 
 /** Every service {@link createRoutes} registers, for the answer to a request no route matches. */
-export const routedServices = [AgentService, RunService, Health] as const;
+export const routedServices = [AgentService, RunService, AuditService, Health] as const;
 
 /** What {@link createRoutes} needs. */
 export interface RoutesWiringOptions {
@@ -35,8 +39,10 @@ export interface RoutesWiringOptions {
   /** Defaults and caps for caller-supplied limits. */
   readonly limits: RequestLimits;
   readonly limiter: RunLimiter;
-  readonly store: RunStore;
+  readonly store: ServiceStore;
   readonly runs: RunParts;
+  /** Appends every run's actions to the audit log; AuditService reads it back. */
+  readonly audit: AuditWriter;
   readonly health: HealthStatus;
   readonly gateway: ModelGateway;
   readonly cache: ResponseCache<CachedTurn> | undefined;
@@ -48,14 +54,17 @@ export interface RoutesWiringOptions {
   readonly stopping: AbortSignal;
   /** Per-principal limits and budgets. */
   readonly principalLimiter: PrincipalLimiter;
+  /** Redacts sensitive data from every run's events; default none. */
+  readonly redaction?: OutputRedaction;
 }
 
 /**
- * The router function: the run lifecycle behind `AgentService`, `RunService`
- * and `grpc.health.v1.Health`, every method guarded by the request size limit.
+ * The router function: the run lifecycle behind `AgentService`, `RunService`,
+ * the audit log behind `AuditService`, and `grpc.health.v1.Health`, every
+ * method guarded by the request size limit.
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
-  const { config, executor, limits, limiter, store, health, gateway, cache, version, metrics, logger, stopping, principalLimiter } = options;
+  const { config, executor, limits, limiter, store, audit, health, gateway, cache, version, metrics, logger, stopping, principalLimiter } = options;
   const { recorder, live, watcher, signals, replicaId } = options.runs;
   return (router) => {
     router.service(
@@ -80,6 +89,8 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           stopping,
           replicaId,
           turnReserveTokens: config.limits.turnReserveTokens,
+          ...(options.redaction === undefined ? {} : { redaction: options.redaction }),
+          audit,
         }),
         admissionOf: (principal) => principalLimiter.forRun(principal),
         health,
@@ -100,6 +111,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
         getThread: createGetThreadHandler({ store, recorder, logger, principalOf: (ctx) => principalOf(ctx).id }),
       }),
     );
+    router.service(AuditService, createAuditService({ store, writer: audit, logger }));
     router.service(Health, createGrpcHealthService(health));
     // Last, so that it covers every method registered above.
     guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });

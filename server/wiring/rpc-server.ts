@@ -1,5 +1,6 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { createDenialAuditInterceptor } from "../audit/denial-interceptor.js";
 import { createAuthInterceptor } from "../auth/auth-interceptor.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config.js";
@@ -11,8 +12,9 @@ import { createMetricsInterceptor } from "../rpc/metrics-interceptor.js";
 import { createStrictJsonOptions } from "../rpc/strict-json-decoder.js";
 import { createTraceInterceptor } from "../rpc/trace-interceptor.js";
 import { createUnknownRouteHandler } from "../rpc/unknown-route.js";
-import { createValidationInterceptor } from "../rpc/validation-interceptor.js";
+import { createValidationInterceptor, type InputScreenCheck } from "../rpc/validation-interceptor.js";
 import type { RequestLimits } from "../runs/request-rules.js";
+import type { AuditAppender } from "../runs/run-audit.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { Tracing } from "../telemetry/tracing.js";
 import { routedServices } from "./routes.js";
@@ -26,8 +28,12 @@ export interface RpcServerWiringOptions {
   readonly limits: RequestLimits;
   /** Who is calling: every method but health and reflection needs a principal. */
   readonly authenticator: Authenticator;
+  /** Screens each run's input for prompt injection, with the request rules; default none. */
+  readonly screenInput?: InputScreenCheck;
   /** Each principal's requests per minute, counted right after authentication. */
   readonly principalLimiter: PrincipalLimiter;
+  /** Where refused calls are appended to the audit log. */
+  readonly audit: AuditAppender;
   readonly tracing: Tracing;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
@@ -36,11 +42,13 @@ export interface RpcServerWiringOptions {
 /**
  * Starts serving the routes on the RPC port, behind the interceptors in
  * DESIGN.md's order: the error boundary (outermost, so that every error
- * leaves with a code from the closed set), the span, metrics,
- * authentication, the principal's rate limit, then the request rules.
+ * leaves with a code from the closed set), the span, metrics, the audit of
+ * refused calls (inside the span, for its trace id; outside authentication
+ * and the limits, to see their refusals), authentication, the principal's
+ * rate limit, then the request rules.
  */
 export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpServer> {
-  const { config, routes, limits, authenticator, principalLimiter, tracing, metrics, logger } = options;
+  const { config, routes, limits, authenticator, principalLimiter, audit, tracing, metrics, logger } = options;
   return startHttpServer({
     host: config.host,
     port: config.port,
@@ -49,9 +57,10 @@ export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpSer
       createErrorBoundary(logger),
       createTraceInterceptor(tracing.tracer, tracing.propagator),
       createMetricsInterceptor(metrics),
+      createDenialAuditInterceptor(audit),
       createAuthInterceptor(authenticator),
       createRateLimitInterceptor(principalLimiter),
-      createValidationInterceptor(limits),
+      createValidationInterceptor(limits, options.screenInput),
     ],
     limits: config.http,
     maxDeadlineMs: config.maxExecutionTimeCapMs,

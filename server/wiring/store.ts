@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { openStore, openStoreInWorker, type RunStore } from "../store/index.js";
+import { openStore, openStoreInWorker, type ServiceStore } from "../store/index.js";
 import type { Closers } from "./closers.js";
 
 /** What {@link openRunStore} needs. */
@@ -13,10 +13,11 @@ export interface StoreWiringOptions {
 }
 
 /**
- * Opens the run store: PostgreSQL when `DATABASE_URL` is set, embedded PGlite
- * otherwise; an embedded store first ends the runs a stopped process left running.
+ * Opens the store of runs and of the audit log: PostgreSQL when `DATABASE_URL`
+ * is set, embedded PGlite otherwise; an embedded store first ends the runs a
+ * stopped process left running.
  */
-export async function openRunStore(options: StoreWiringOptions, closers: Closers): Promise<RunStore> {
+export async function openRunStore(options: StoreWiringOptions, closers: Closers): Promise<ServiceStore> {
   const { settings, logger } = options;
   const pgliteTemplate =
     options.pgliteTemplate ?? (settings.dataTemplate === undefined ? undefined : await readStoreTemplate(settings.dataTemplate));
