@@ -60,8 +60,8 @@ describe("the Prometheus endpoint", () => {
     expect(sample(text, "gen_ai_client_operation_duration_count", { ...chat, agent_outcome: "cache_hit" })).toBe(2);
     expect(sample(text, "agent_model_time_to_first_token_count", { gen_ai_request_model: "sim-small" })).toBeGreaterThan(0);
     expect(sample(text, "gen_ai_client_token_usage_sum", { gen_ai_request_model: "sim-small", gen_ai_token_type: "input" })).toBeGreaterThan(0);
-    expect(sample(text, "agent_tokens_total", { gen_ai_request_model: "sim-small", agent_principal: "anonymous", gen_ai_token_type: "output" })).toBeGreaterThan(0);
-    expect(sample(text, "agent_cost_total", { gen_ai_request_model: "sim-small", agent_principal: "anonymous" })).toBeGreaterThan(0);
+    expect(sample(text, "agent_tokens_total", { gen_ai_request_model: "sim-small", agent_principal: "dev", gen_ai_token_type: "output" })).toBeGreaterThan(0);
+    expect(sample(text, "agent_cost_total", { gen_ai_request_model: "sim-small", agent_principal: "dev" })).toBeGreaterThan(0);
     expect(sample(text, "agent_tool_duration_count", { gen_ai_tool_name: "calculator", agent_outcome: "ok" })).toBe(2);
     expect(sample(text, "agent_model_breaker_state", { gen_ai_request_model: "sim-small" })).toBe(0);
     expect(sample(text, "agent_model_breaker_state", { gen_ai_request_model: "sim-large" })).toBe(0);

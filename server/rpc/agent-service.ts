@@ -43,7 +43,12 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
   const { lifecycle, health, models, cache, version, admissionOf } = options;
   const callerOf = (ctx: Parameters<typeof principalOf>[0]) => {
     const principal = principalOf(ctx);
-    return { principal: principal.id, ...(admissionOf === undefined ? {} : { admission: admissionOf(principal) }) };
+    return {
+      principal: principal.id,
+      // API keys' principals are configured, a JWT's subject is not: a metric label must stay bounded.
+      principalLabel: principal.via === "jwt" ? "_OTHER" : principal.id,
+      ...(admissionOf === undefined ? {} : { admission: admissionOf(principal) }),
+    };
   };
   const now = options.now ?? Date.now;
   const startedAt = now();

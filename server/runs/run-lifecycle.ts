@@ -92,6 +92,12 @@ export interface RunCall {
   readonly principal: string;
   /** The principal's limits: its concurrent runs and its budgets for each model call. Default none. */
   readonly admission?: RunAdmission;
+  /**
+   * The principal as a metric label: a configured principal's name, or
+   * `_OTHER` for one that is not (a JWT subject), so that the series stay
+   * bounded. Default `principal`.
+   */
+  readonly principalLabel?: string;
 }
 
 /** Owns a run from admission to its record. */
@@ -187,7 +193,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
-  async function* run({ fields, signal, span, streamText, principal, admission }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
+  async function* run({ fields, signal, span, streamText, principal, admission, principalLabel }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
@@ -319,8 +325,21 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
             { ...ids(), model: e.value.model, max_iterations: resolved.maxIterations, max_execution_time_ms: resolved.maxExecutionTimeMs },
             "run started",
           );
-        } else if (e.case === "modelCallFinished" && e.value.call !== undefined && !modelsUsed.includes(e.value.call.model)) {
-          modelsUsed.push(e.value.call.model);
+        } else if (e.case === "modelCallFinished" && e.value.call !== undefined) {
+          const call = e.value.call;
+          if (!modelsUsed.includes(call.model)) {
+            modelsUsed.push(call.model);
+          }
+          if (call.attempt > 0) {
+            // Attempt 0 is an answer from the cache, which used no tokens.
+            metrics.recordTokens({
+              model: call.model,
+              principal: principalLabel ?? principal,
+              inputTokens: call.usage?.inputTokens ?? 0,
+              outputTokens: call.usage?.outputTokens ?? 0,
+              costUsd: call.costUsd,
+            });
+          }
         } else if (e.case === "runCompleted" && e.value.result !== undefined) {
           const result = e.value.result;
           stopReason = StopReason[result.stopReason].toLowerCase() as RunStopReason;

@@ -108,11 +108,8 @@ export async function wireModels(options: ModelWiringOptions, closers: Closers):
       tracer: tracing.tracer,
       contentRedactor: tracing.recordContent ? redact : undefined,
       onCall(call) {
+        // Tokens are recorded per principal by the run lifecycle, which knows whose run it is.
         metrics.recordModelCall(call);
-        if (call.outcome === "ok") {
-          // Until callers authenticate, every run belongs to one principal.
-          metrics.recordTokens({ ...call, principal: "anonymous" });
-        }
       },
     },
   });
