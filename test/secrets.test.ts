@@ -55,7 +55,8 @@ beforeAll(async () => {
       "keys.json",
       JSON.stringify([{ principal: "svc-orders", roles: ["caller"], sha256: createHash("sha256").update(secrets.apiKey).digest("hex") }]),
     ),
-  });
+    // The simulator answers only a request with this key: a run that completes used the file's value.
+  }, { simulator: { apiKey: secrets.providerKey } });
 });
 
 afterAll(async () => {
@@ -91,7 +92,7 @@ describe("secrets given through _FILE", () => {
       .catch((e: unknown) => e);
     outputs.push(json(refused, Object.getOwnPropertyNames(refused)), String(refused));
 
-    // The provider got its key: the service used the file's value.
+    // The simulator refuses any other key: the service sent the file's value.
     expect(svc.simulator.stats().requests).toBeGreaterThan(0);
     expect(answer.output).toContain("391");
     // The run was recorded in the database the file named.
