@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
 // ones only (`./`, `../`, `../../`, ...), so a package such as `@langchain/core/prompts` never matches.
 
 /** Files directly in server/ that any layer may use. */
-const rootLeaves = ["logger.ts"];
+const rootLeaves = ["logger.ts", "secret-source.ts", "redis-credentials.ts"];
 
 /**
  * The service layer's files directly in server/ (config, the HTTP server, the entry points): every
@@ -91,7 +91,7 @@ function layerRule(
   ];
 }
 
-const leafList = "server/store/, server/telemetry/, server/errors/, server/logger.ts";
+const leafList = "server/store/, server/telemetry/, server/errors/, server/logger.ts, server/secret-source.ts, server/redis-credentials.ts";
 const layerWhy =
   `A layer imports only the layers above it and the leaves (${leafList}); ` +
   "take what you need as an argument, or move the code to the layer it belongs to.";

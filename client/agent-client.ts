@@ -237,6 +237,9 @@ function runFields(input: string, run: RunOptions | undefined) {
     bypassCache: run?.bypassCache ?? false,
     threadId: run?.threadId ?? "",
     maxCostUsd: run?.maxCostUsd ?? 0,
+    prompt: run?.prompt ?? "",
+    promptVersion: run?.promptVersion ?? "",
+    variables: { ...run?.variables },
   };
 }
 

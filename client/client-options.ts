@@ -93,6 +93,12 @@ export interface RunOptions extends CallOptions {
    * turns. Choose a new id (such as a UUID) to start one. Default none.
    */
   readonly threadId?: string;
+  /** The prompt to run, by name (see PromptService). Default the service's default prompt. */
+  readonly prompt?: string;
+  /** A version of the prompt to run instead of its active one. Default the active one. */
+  readonly promptVersion?: string;
+  /** Values of the prompt's variables: each it declares, and no other. Default none. */
+  readonly variables?: Readonly<Record<string, string>>;
 }
 
 /** Options of `AgentClient.stream`. */

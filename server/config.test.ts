@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, parseSecretSetting } from "./config.js";
 
 function modelsFile(content: unknown): string {
   const path = join(mkdtempSync(join(tmpdir(), "models-")), "models.json");
@@ -319,5 +319,69 @@ describe("loadConfig: secrets from files", () => {
   it("lists secret-file problems together with the other bad variables", () => {
     const error = configError({ OPENAI_API_KEY_FILE: "/nonexistent/key", PORT: "x" });
     expect(error.message).toMatch(/OPENAI_API_KEY_FILE: cannot read \/nonexistent\/key[\s\S]*PORT: /);
+  });
+
+  it("records which secrets came from which files, for SIGHUP to reread, the models' keys included", () => {
+    const [openaiKey, databaseUrl, primaryKey] = [secretFile("sk-shared"), secretFile("postgres://agent:pw@db:5432/agent"), secretFile("sk-primary")];
+    const path = modelsFile({
+      models: [
+        { name: "primary", baseUrl: "http://127.0.0.1:9001/v1", apiKeyEnv: "PRIMARY_KEY" },
+        { name: "backup", baseUrl: "http://127.0.0.1:9002/v1", apiKeyEnv: "BACKUP_KEY" },
+        { name: "inline", baseUrl: "http://127.0.0.1:9003/v1", apiKey: "sk-inline" },
+      ],
+    });
+    const config = loadConfig({
+      AGENT_MODELS_FILE: path,
+      OPENAI_API_KEY_FILE: openaiKey,
+      DATABASE_URL_FILE: databaseUrl,
+      PRIMARY_KEY_FILE: primaryKey,
+      BACKUP_KEY: "sk-backup",
+    });
+    expect(config.secretFiles).toEqual({ OPENAI_API_KEY: openaiKey, DATABASE_URL: databaseUrl, PRIMARY_KEY: primaryKey });
+    expect(config.models.map((m) => [m.name, m.apiKey, m.apiKeyEnv])).toEqual([
+      ["primary", "sk-primary", "PRIMARY_KEY"],
+      ["backup", "sk-backup", "BACKUP_KEY"],
+      ["inline", "sk-inline", undefined],
+    ]);
+  });
+
+  it("reads a model whose api_key_env is OPENAI_API_KEY from OPENAI_API_KEY_FILE", () => {
+    // Regression: OPENAI_API_KEY, already read from its file, counted as set both ways.
+    const file = secretFile("sk-shared\n");
+    const path = modelsFile({ models: [{ name: "primary", baseUrl: "http://127.0.0.1:9001/v1", apiKeyEnv: "OPENAI_API_KEY" }] });
+    const config = loadConfig({ AGENT_MODELS_FILE: path, OPENAI_API_KEY_FILE: file });
+    expect([config.models[0]?.apiKey, config.models[0]?.apiKeyEnv, config.secretFiles]).toEqual(["sk-shared", "OPENAI_API_KEY", { OPENAI_API_KEY: file }]);
+  });
+});
+
+describe("parseSecretSetting", () => {
+  it.each([
+    { name: "OPENAI_API_KEY", text: " sk-new ", value: "sk-new" },
+    { name: "DATABASE_URL", text: "postgres://agent:new@db:5432/agent", value: "postgres://agent:new@db:5432/agent" },
+    { name: "REDIS_URL", text: "redis://:new@cache:6379/0", value: "redis://:new@cache:6379/0" },
+    { name: "OTEL_EXPORTER_OTLP_HEADERS", text: "authorization=Bearer%20new,x-team=a", value: { authorization: "Bearer new", "x-team": "a" } },
+    { name: "AGENT_JWT_PUBLIC_KEY", text: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", value: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" },
+    { name: "PRIMARY_KEY", text: "sk-primary", value: "sk-primary" },
+  ])("parses a reread $name as at start-up", ({ name, text, value }) => {
+    expect(parseSecretSetting(name, text)).toEqual(value);
+  });
+
+  it.each([
+    { name: "DATABASE_URL", text: "mysql://agent:hunter2@db/agent", problem: "DATABASE_URL: must be a postgres:// or postgresql:// URL" },
+    { name: "OTEL_EXPORTER_OTLP_HEADERS", text: "hunter2", problem: "OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs" },
+    { name: "OPENAI_API_KEY", text: "  ", problem: "OPENAI_API_KEY: is empty" },
+    { name: "PRIMARY_KEY", text: "", problem: "PRIMARY_KEY: is empty" },
+  ])("refuses a bad or empty $name, naming it and not the value", ({ name, text, problem }) => {
+    const error = (() => {
+      try {
+        parseSecretSetting(name, text);
+      } catch (err) {
+        return err;
+      }
+      throw new Error("parsed");
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.join("\n")).toContain(problem);
+    expect((error as ConfigError).message).not.toContain("hunter2");
   });
 });

@@ -6,7 +6,7 @@ import type { Role } from "./auth/principal.js";
 import { limitsPolicyOf, type LimitsPolicy } from "./limits/limits-policy.js";
 import { redactionKinds, type RedactionKind } from "./guard/redaction-patterns.js";
 import { readModelsFile } from "./models-file.js";
-import { secretSettings, withSecretFiles } from "./secret-files.js";
+import { secretSettings, withSecretFiles, type SecretSettingName } from "./secret-files.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
 
 /** Everything the service knows about one model of the fallback chain. */
@@ -17,6 +17,8 @@ export interface ModelSettings {
   readonly baseUrl: string | undefined;
   /** The model's own API key; undefined uses `OPENAI_API_KEY`. Never logged. */
   readonly apiKey: string | undefined;
+  /** The setting {@link apiKey} was read from (the models file's `apiKeyEnv`), or undefined when none was. */
+  readonly apiKeyEnv: string | undefined;
   /** Sampling temperature. Default 0. */
   readonly temperature: number;
   /** Cache answers even when `temperature` is above 0. Default false. */
@@ -171,6 +173,20 @@ export interface Config {
   readonly redaction: { readonly kinds: readonly RedactionKind[]; readonly customPatterns: readonly { readonly name: string; readonly pattern: string }[] } | undefined;
   /** Prompt-injection screening of inputs and tool results; undefined when `AGENT_INJECTION_SCREEN=off`. */
   readonly injectionScreen: { readonly threshold: number } | undefined;
+  /** Versioned prompts (see README, "Prompts"). */
+  readonly prompts: {
+    /** Prompts to register and activate at start-up, JSON or YAML. `AGENT_PROMPTS_FILE`, default none. */
+    readonly file: string | undefined;
+    /** The prompt a run uses when its request names none. `AGENT_DEFAULT_PROMPT`, default `default`. */
+    readonly defaultPrompt: string;
+    /** How often each replica looks for activations made elsewhere. `AGENT_PROMPT_REFRESH_MS`, default 1,000. */
+    readonly refreshMs: number;
+  };
+  /**
+   * The secret settings given as `NAME_FILE` (see {@link secretSettings}, and
+   * the models' `apiKeyEnv`), each with its file's path: the files SIGHUP rereads.
+   */
+  readonly secretFiles: Readonly<Record<string, string>>;
   /** pino log level. `LOG_LEVEL`, default `info`. */
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Faults the built-in simulator injects, as a JSON array (see README). `SIMULATOR_FAULTS`, default none. */
@@ -367,6 +383,13 @@ const environmentSchema = z.object({
   AGENT_BUDGET_COST_USD_PER_DAY: z.coerce.number({ error: "must be a number of US dollars, such as 25" }).min(0).default(0),
   AGENT_BUDGET_TURN_RESERVE_TOKENS: integer(1, 10_000_000).default(1_024),
   AGENT_LIMITS_FILE: optionalText,
+  AGENT_PROMPTS_FILE: optionalText,
+  AGENT_DEFAULT_PROMPT: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, "must be a prompt name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter")
+    .default("default"),
+  AGENT_PROMPT_REFRESH_MS: integer(50, 3_600_000).default(1_000),
   AGENT_JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS document" }).optional()),
   AGENT_JWT_PUBLIC_KEY: optionalText,
   AGENT_JWT_ISSUER: optionalText,
@@ -488,10 +511,12 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     breakerSamplingMs: e.AGENT_BREAKER_SAMPLING_MS,
     breakerMinimumRps: e.AGENT_BREAKER_MINIMUM_RPS,
   };
+  const secretFiles = secretFilesOf(processEnv, secretSettings);
   let models: ModelSettings[] = (e.AGENT_MODELS ?? simulatorModels).map((name) => ({
     name,
     baseUrl: undefined,
     apiKey: undefined,
+    apiKeyEnv: undefined,
     temperature: 0,
     cacheAnyTemperature: false,
     policy,
@@ -501,16 +526,22 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     try {
       models = readModelsFile(e.AGENT_MODELS_FILE).map((entry) => {
         const { name, baseUrl, apiKey, apiKeyEnv, temperature, cacheAnyTemperature, price, ...knobs } = entry;
-        const keyFromEnv = apiKeyEnv === undefined ? undefined : withSecretFiles(env, [apiKeyEnv]);
+        // A secret setting (OPENAI_API_KEY, say) was read from its file above already.
+        const keyFromEnv =
+          apiKeyEnv === undefined || isSecretSettingName(apiKeyEnv) ? undefined : withSecretFiles(env, [apiKeyEnv]);
         problems.push(...(keyFromEnv?.problems ?? []));
-        const key = apiKeyEnv === undefined ? undefined : keyFromEnv?.env[apiKeyEnv];
+        const key = apiKeyEnv === undefined ? undefined : (keyFromEnv?.env ?? env)[apiKeyEnv];
         if (apiKeyEnv !== undefined && (key === undefined || key === "")) {
           problems.push(`AGENT_MODELS_FILE: model ${name} reads its key from ${apiKeyEnv}, which is not set`);
+        }
+        if (apiKey === undefined && apiKeyEnv !== undefined) {
+          Object.assign(secretFiles, secretFilesOf(processEnv, [apiKeyEnv]));
         }
         return {
           name,
           baseUrl,
           apiKey: apiKey ?? key,
+          apiKeyEnv: apiKey === undefined ? apiKeyEnv : undefined,
           temperature: temperature ?? 0,
           cacheAnyTemperature: cacheAnyTemperature ?? false,
           policy: { ...policy, ...knobs },
@@ -618,10 +649,51 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
             customPatterns: Object.freeze(e.AGENT_REDACTION_PATTERNS ?? []),
           }),
     injectionScreen: e.AGENT_INJECTION_SCREEN === "off" ? undefined : Object.freeze({ threshold: e.AGENT_INJECTION_THRESHOLD }),
+    prompts: Object.freeze({ file: e.AGENT_PROMPTS_FILE, defaultPrompt: e.AGENT_DEFAULT_PROMPT, refreshMs: e.AGENT_PROMPT_REFRESH_MS }),
     limits: Object.freeze({ policy: limitsPolicy, redisUrl: e.REDIS_URL, turnReserveTokens: e.AGENT_BUDGET_TURN_RESERVE_TOKENS }),
+    secretFiles: Object.freeze(secretFiles),
     logLevel: e.LOG_LEVEL,
     simulatorFaults: Object.freeze(e.SIMULATOR_FAULTS ?? []),
   });
+}
+
+/** The paths of the settings among `names` given as `NAME_FILE`, by name. */
+function secretFilesOf(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const file = env[`${name}_FILE`]?.trim();
+      return file === undefined || file === "" ? [] : [[name, file]];
+    }),
+  );
+}
+
+function isSecretSettingName(name: string): name is SecretSettingName {
+  return (secretSettings as readonly string[]).includes(name);
+}
+
+/** What each secret setting holds once parsed. */
+type SecretSettingValues = { [N in SecretSettingName]: NonNullable<z.output<(typeof environmentSchema.shape)[N]>> };
+
+/**
+ * Parses the content of a secret setting's file reread while the service
+ * runs (SIGHUP), with the schema that parsed the setting at start-up; a name
+ * that is not one of {@link secretSettings} is a model's key (`apiKeyEnv`).
+ * Throws a {@link ConfigError} naming the setting, never repeating the value,
+ * for a value that is not allowed or is empty: a secret rotated to nothing
+ * is a mistake, not a way to unset it.
+ */
+export function parseSecretSetting<N extends SecretSettingName>(name: N, text: string): SecretSettingValues[N];
+export function parseSecretSetting(name: string, text: string): string;
+export function parseSecretSetting(name: string, text: string): unknown {
+  const schema = isSecretSettingName(name) ? environmentSchema.shape[name] : optionalText;
+  const parsed = schema.safeParse(text);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${name}: ${issue.message}`));
+  }
+  if (parsed.data === undefined) {
+    throw new ConfigError([`${name}: is empty`]);
+  }
+  return parsed.data;
 }
 
 /** JWT settings when a key source is set; problems for settings that do not fit together. */

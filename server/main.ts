@@ -57,9 +57,10 @@ logger.info(
 // Whoever waits for this line (a supervisor, a test) sees it now, not at the next flush.
 logDestination.flush();
 
-// SIGHUP rereads the API keys file: rotated keys take effect without a restart or a dropped run.
+// SIGHUP rereads the API keys file and the secrets given as NAME_FILE: rotated keys, passwords and
+// headers take effect without a restart or a dropped run (see RunningAgentService.reload).
 process.on("SIGHUP", () => {
-  logger.info({ signal: "SIGHUP" }, "rereading the API keys file");
+  logger.info({ signal: "SIGHUP" }, "rereading the API keys file and the secret files");
   void running.reload();
 });
 

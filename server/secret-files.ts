@@ -9,6 +9,9 @@ import { readFileSync } from "node:fs";
  */
 export const secretSettings = ["OPENAI_API_KEY", "DATABASE_URL", "REDIS_URL", "OTEL_EXPORTER_OTLP_HEADERS", "AGENT_JWT_PUBLIC_KEY"] as const;
 
+/** One of {@link secretSettings}. */
+export type SecretSettingName = (typeof secretSettings)[number];
+
 /**
  * Reads `NAME_FILE` for each name: its content, less one trailing newline
  * (what `echo` and most editors add), becomes `NAME`. A name set both ways,

@@ -13,12 +13,14 @@ import { closeAll, type Closer } from "./wiring/closers.js";
 import { wireAgentExecutor } from "./wiring/executor.js";
 import { wireHealth } from "./wiring/health.js";
 import { wireModels } from "./wiring/models.js";
+import { wirePrompts } from "./wiring/prompts.js";
 import { packageVersion } from "./wiring/package-version.js";
 import { requestLimitsOf } from "./wiring/request-limits.js";
 import { createRoutes } from "./wiring/routes.js";
 import { startRpcServer } from "./wiring/rpc-server.js";
 import { wireRunLimiter } from "./wiring/run-limiter.js";
 import { wireRuns } from "./wiring/runs.js";
+import { wireSecrets } from "./wiring/secrets.js";
 import { openRunStore } from "./wiring/store.js";
 import { wireTelemetry } from "./wiring/telemetry.js";
 
@@ -48,7 +50,19 @@ export interface RunningAgentService {
   readonly metricsUrl: string | undefined;
   /** The in-process simulator, when no provider is configured. */
   readonly simulator: Simulator | undefined;
-  /** Rereads the secret files that can change while running (SIGHUP): the API keys file. Runs in flight go on. */
+  /**
+   * Rereads the files that can change while the service runs (SIGHUP): the
+   * API keys file, and every secret setting given as `NAME_FILE`: provider
+   * keys (`OPENAI_API_KEY`, the models' `apiKeyEnv`) for the model calls
+   * started after it; `AGENT_JWT_PUBLIC_KEY` for the tokens verified after
+   * it; the user name and password of `DATABASE_URL` and `REDIS_URL` for the
+   * connections opened after it; `OTEL_EXPORTER_OTLP_HEADERS` for the exports
+   * after it. Runs, calls and connections under way go on with what they
+   * started with; nothing is rebuilt, so breakers, caches and pools keep
+   * their state. Each file is logged on a line of its own, by name, never by
+   * value; one that cannot be read or used leaves the old value in force and
+   * is logged as an error. Never rejects.
+   */
   reload(): Promise<void>;
   /** Graceful shutdown (see README); `graceMs` defaults to `SHUTDOWN_GRACE_MS`. */
   shutdown(graceMs?: number): Promise<void>;
@@ -68,15 +82,20 @@ export async function startAgentService(
   // What has been started, closed in reverse if a later step fails.
   const closers: Closer[] = [];
   try {
+    // First: everything after it reads its secrets through these, at each use.
+    const secrets = wireSecrets({ config, logger });
     const { tracing, tracedFetch, metricsProvider, metrics } = await wireTelemetry(
-      { settings: config.telemetry, version, logger },
+      { settings: config.telemetry, otlpHeaders: secrets.otlpHeaders, version, logger },
       closers,
     );
-    const { simulator, cache, gateway } = await wireModels({ config, tracing, tracedFetch, metrics, logger }, closers);
+    const { simulator, cache, gateway } = await wireModels(
+      { config, providerKey: secrets.providerKey, redisUrl: secrets.redisUrl, tracing, tracedFetch, metrics, logger },
+      closers,
+    );
     const health = wireHealth({ gateway });
     const screens = wireInjectionScreens(config.injectionScreen);
     const redaction = wireRedaction(config.redaction);
-    const executor = wireAgentExecutor({
+    const { executor, toolNames } = wireAgentExecutor({
       screenToolResult: screens.toolResult,
       tools: options.tools,
       toolTimeoutMs: config.toolTimeoutMs,
@@ -86,13 +105,18 @@ export async function startAgentService(
     });
     const limiter = wireRunLimiter({ config, metrics });
     // Opened before the run signals, recorder and retention, so closed after them (closers run in reverse).
-    const store = await openRunStore({ settings: config.store, pgliteTemplate: options.pgliteTemplate, logger }, closers);
-    const runs = await wireRuns({ store, settings: config.store, metrics, logger }, closers);
+    const store = await openRunStore(
+      { settings: config.store, databaseUrl: secrets.databaseUrl, pgliteTemplate: options.pgliteTemplate, logger },
+      closers,
+    );
+    const runs = await wireRuns({ store, settings: config.store, databaseUrl: secrets.databaseUrl, metrics, logger }, closers);
     // After the store, so closed before it; the shutdown closes it once the runs and the RPCs have stopped.
     const audit = wireAudit({ store, settings: config.store, meter: metricsProvider.meter, logger }, closers);
+    // After the audit log, which records what start-up registers and activates.
+    const prompts = await wirePrompts({ settings: config.prompts, store, audit, toolNames, logger }, closers);
 
-    const auth = await wireAuth({ settings: config.auth, logger });
-    const principalLimiter = wirePrincipalLimiter({ settings: config.limits, logger }, closers);
+    const auth = await wireAuth({ settings: config.auth, jwtPublicKeyFile: config.secretFiles["AGENT_JWT_PUBLIC_KEY"], logger });
+    const principalLimiter = wirePrincipalLimiter({ settings: config.limits, redisUrl: secrets.redisUrl, logger }, closers);
     const limits = requestLimitsOf(config);
     // Runs outlive their RPC (a keyed run whose caller went away goes on): the shutdown stops them itself.
     const stopRuns = new AbortController();
@@ -105,6 +129,7 @@ export async function startAgentService(
         limiter,
         store,
         runs,
+        prompts,
         audit,
         health: health.status,
         gateway,
@@ -135,7 +160,10 @@ export async function startAgentService(
       port: server.port,
       metricsUrl: metricsProvider.prometheusUrl,
       simulator,
-      reload: () => auth.reload(),
+      async reload() {
+        await auth.reload();
+        await secrets.reload();
+      },
       shutdown(graceMs = config.shutdownGraceMs) {
         shutdown ??= (async () => {
           // Probes see NOT_SERVING first, so load balancers stop sending work;

@@ -1,6 +1,6 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from "jose";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -202,5 +202,41 @@ describe("authorization", () => {
     await svc.service.reload();
     expect(svc.logs.some((line) => String(line["msg"]).includes("the API keys file cannot be used"))).toBe(true);
     expect((await client(keys.billing).execute("What is 2 + 2?")).output).toContain("4");
+  });
+});
+
+describe("a static JWT key given as AGENT_JWT_PUBLIC_KEY_FILE", () => {
+  it("is reread on reload: the old key's tokens stop, the new key's work; a key that does not import leaves the new one", async () => {
+    const [first, second] = await Promise.all([generateKeyPair("RS256"), generateKeyPair("RS256")]);
+    const keyFile = join(dir, "jwt-public-key.pem");
+    await writeFile(keyFile, `${await exportSPKI(first.publicKey)}\n`);
+    const own = await startTestService({ AGENT_JWT_PUBLIC_KEY_FILE: keyFile, AGENT_JWT_ISSUER: issuer, AGENT_JWT_AUDIENCE: audience, AGENT_JWT_ALGORITHMS: "RS256" });
+    const as = (token: string) => {
+      const made = createAgentClient({ baseUrl: own.url, protocol: "grpc", timeoutMs: 20_000, retries: 0, token });
+      clients.push(made);
+      return made;
+    };
+    try {
+      const old = await jwt({}, { key: first.privateKey });
+      expect((await as(old).execute("What is 2 + 2?")).output).toContain("4");
+
+      await writeFile(keyFile, `${await exportSPKI(second.publicKey)}\n`);
+      await own.service.reload();
+      const refused = await failure(as(old).execute("What is 2 + 2?"));
+      expect([refused.code, refused.reason]).toEqual([Code.Unauthenticated, "TOKEN_INVALID"]);
+      const rotated = await jwt({}, { key: second.privateKey });
+      expect((await as(rotated).execute("What is 2 + 2?")).output).toContain("4");
+
+      const garbage = `-----BEGIN PUBLIC KEY-----\n${randomBytes(48).toString("base64")}\n-----END PUBLIC KEY-----`;
+      await writeFile(keyFile, garbage);
+      await own.service.reload();
+      expect(own.logs.find((line) => line["setting"] === "AGENT_JWT_PUBLIC_KEY" && line["level"] === "error")?.["reason"]).toBe(
+        "cannot be used as a RS256 public key (PEM SPKI, or a JWKS document)",
+      );
+      expect((await as(rotated).execute("What is 2 + 2?")).output).toContain("4");
+      expect(own.rawLogs.join("\n")).not.toContain(garbage.split("\n")[1]);
+    } finally {
+      await own.close();
+    }
   });
 });

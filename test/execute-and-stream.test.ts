@@ -27,7 +27,7 @@ describe("Execute through the generated Connect client", () => {
     expect(res.costUsd).toBeGreaterThan(0);
     expect(res.model).toBe("sim-small");
     expect(res.fallbackUsed).toBe(false);
-    expect(res.promptVersion).toMatch(/^default@[0-9a-f]{12}$/);
+    expect(res.promptVersion).toMatch(/^default@[0-9a-f]{16}$/);
     expect(res.iterations).toBe(2);
     const tool = res.steps.find((s) => s.kind.case === "toolCall")?.kind.value;
     expect(tool).toMatchObject({ name: "calculator", status: ToolCallStatus.OK, result: "391" });

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AgentServiceError, Code, createAgentClient } from "../client/index.js";
+import { createSimulator } from "../server/simulator/index.js";
+import { startBreakableProxy } from "./support/breakable-proxy.js";
 import { startServiceProcess, type ServiceProcess } from "./support/service-process.js";
 
 // The service as an operator runs it: its own process, its own signals, its own stderr.
@@ -133,6 +135,59 @@ describe("SIGHUP", () => {
       expect(logged).not.toContain(after);
     } finally {
       clients.forEach((client) => client.close());
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("rereads OPENAI_API_KEY_FILE: runs after it send the new key, which the provider now requires; a model call in flight finishes", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "agent-provider-key-"));
+    const file = join(dir, "openai-key");
+    const [before, after] = [`sk-${randomBytes(24).toString("hex")}`, `sk-${randomBytes(24).toString("hex")}`];
+    // The provider: the simulator, which refuses any key but the one it was given, behind a proxy
+    // that can hold its answers, so a model call can be kept in flight for as long as the test needs.
+    const provider = await createSimulator({ models: ["sim-small"], apiKey: before });
+    const proxy = await startBreakableProxy({ host: "127.0.0.1", port: provider.port });
+    const client = { close: () => {} };
+    try {
+      await writeFile(file, `${before}\n`);
+      started = startServiceProcess(process.execPath, ["--import", "tsx", "server/main.ts"], {
+        ...quiet,
+        PORT: "0",
+        METRICS_PORT: "off",
+        AGENT_DATA_DIR: "memory://",
+        AGENT_CACHE: "off",
+        OPENAI_BASE_URL: `${proxy.url}/v1`,
+        AGENT_MODELS: "sim-small",
+        OPENAI_API_KEY: "",
+        OPENAI_API_KEY_FILE: file,
+      });
+      const agent = createAgentClient({ baseUrl: await started.listening, protocol: "grpc", retries: 0, timeoutMs: 30_000 });
+      client.close = () => agent.close();
+
+      // A run whose first model call the provider accepted with the old key; its answer waits in the proxy.
+      proxy.holdResponses();
+      const accepted = once(provider.events, "request");
+      const inFlight = agent.execute("What is 17 * 23?");
+      await accepted;
+
+      // The key is rotated: the file, then the reread, then the provider takes only the new key.
+      await writeFile(file, `${after}\n`);
+      started.child.kill("SIGHUP");
+      const reread = await started.waitForLog((l) => l["setting"] === "OPENAI_API_KEY");
+      expect(reread).toMatchObject({ level: "info", changed: true, msg: `reread OPENAI_API_KEY from ${file}` });
+      provider.setApiKey(after);
+      proxy.releaseResponses();
+
+      // The run in flight finishes (its next model call sends the new key), and so does a new one.
+      expect((await inFlight).output).toContain("391");
+      expect((await agent.execute("What is 2 + 2?")).output).toContain("4");
+      const logged = JSON.stringify(started.logs);
+      expect(logged).not.toContain(before);
+      expect(logged).not.toContain(after);
+    } finally {
+      client.close();
+      await proxy.close();
+      await provider.close();
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);

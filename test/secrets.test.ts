@@ -25,10 +25,19 @@ const secrets = {
   wrongKey: planted("wrong-key"),
 };
 
+/** Values the files hold after a rotation, which must not leak either. */
+const rotated = {
+  providerKey: planted("rotated-provider-key"),
+  databasePassword: planted("rotated-db-password"),
+  otlpHeader: planted("rotated-otlp-header"),
+};
+
 let dir: string;
 let db: TestDatabase;
 let receiver: OtlpReceiver;
 let svc: TestService;
+/** Writes `content` (and a newline) to the file `name` in the test's directory and returns its path. */
+let file: (name: string, content: string) => Promise<string>;
 const outputs: string[] = [];
 const clients: AgentClient[] = [];
 
@@ -36,18 +45,17 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "agent-secrets-"));
   db = await createTestDatabase("secrets");
   receiver = await startOtlpReceiver();
-  const file = async (name: string, content: string) => {
+  file = async (name: string, content: string) => {
     const path = join(dir, name);
     await writeFile(path, `${content}\n`);
     return path;
   };
-  const withPassword = new URL(db.url);
   // The test server trusts local connections: the password is sent nowhere, but it is the service's to keep.
-  withPassword.password = secrets.databasePassword;
+  const withPassword = databaseUrlWith(secrets.databasePassword);
   svc = await startTestService({
     OPENAI_API_KEY: "",
     OPENAI_API_KEY_FILE: await file("openai-key", secrets.providerKey),
-    DATABASE_URL_FILE: await file("database-url", withPassword.toString()),
+    DATABASE_URL_FILE: await file("database-url", withPassword),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_EXPORTER_OTLP_HEADERS_FILE: await file("otlp-headers", `authorization=Bearer ${secrets.otlpHeader}`),
     OTEL_BSP_SCHEDULE_DELAY: "50",
@@ -66,6 +74,13 @@ afterAll(async () => {
   await db.drop();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The test database's URL with `password`. */
+function databaseUrlWith(password: string): string {
+  const url = new URL(db.url);
+  url.password = password;
+  return url.toString();
+}
 
 /** JSON of anything, bigints included. */
 const json = (value: unknown, keys?: string[]) =>
@@ -102,6 +117,34 @@ describe("secrets given through _FILE", () => {
     const everything = [...svc.rawLogs, json(spans), ...outputs].join("\n");
     expect(everything.length).toBeGreaterThan(10_000);
     for (const [name, value] of Object.entries(secrets)) {
+      expect(everything.includes(value), `${name} leaked`).toBe(false);
+    }
+  });
+
+  it("are reread on reload, each logged by name only, and neither old nor new values leak", async () => {
+    const agent = client(secrets.apiKey);
+    const logsBefore = svc.logs.length;
+    await file("openai-key", rotated.providerKey);
+    await file("database-url", databaseUrlWith(rotated.databasePassword));
+    await file("otlp-headers", `authorization=Bearer ${rotated.otlpHeader}`);
+    await svc.service.reload();
+    const reread = svc.logs.slice(logsBefore).filter((line) => line["setting"] !== undefined);
+    expect(reread.map((line) => [line["level"], line["setting"], line["changed"]])).toEqual([
+      ["info", "OPENAI_API_KEY", true],
+      ["info", "DATABASE_URL", true],
+      ["info", "OTEL_EXPORTER_OTLP_HEADERS", true],
+    ]);
+
+    // The provider rotates too: from now on it answers the new key only.
+    svc.simulator.setApiKey(rotated.providerKey);
+    const answer = await agent.execute("What is 6 * 7?", { bypassCache: true });
+    outputs.push(toJsonString(ExecuteResponseSchema, answer));
+    expect(answer.output).toContain("42");
+    outputs.push(toJsonString(GetRunResponseSchema, await agent.getRun(answer.runId, { includeEvents: true })));
+    const spans = await receiver.waitForSpans((received) => received.some((span) => span.traceId === answer.traceId && span.name.startsWith("chat ")));
+
+    const everything = [...svc.rawLogs, json(spans), ...outputs].join("\n");
+    for (const [name, value] of Object.entries({ ...secrets, ...Object.fromEntries(Object.entries(rotated).map(([k, v]) => [`rotated ${k}`, v])) })) {
       expect(everything.includes(value), `${name} leaked`).toBe(false);
     }
   });

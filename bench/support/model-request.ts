@@ -1,5 +1,5 @@
 import { createBuiltinTools, createToolRegistry } from "../../server/agent/tools/index.js";
-import { defaultPrompt } from "../../server/prompts/prompt-version.js";
+import { defaultPromptContent } from "../../server/prompts/prompt-version.js";
 
 /**
  * The chat completion the service sends for a one-turn run of `input` (system prompt, the
@@ -14,7 +14,7 @@ export function modelRequest(input: string, model = "sim-small") {
     stream: true as const,
     stream_options: { include_usage: true },
     messages: [
-      { role: "system" as const, content: defaultPrompt.system },
+      { role: "system" as const, content: defaultPromptContent.messages[0]?.template ?? "" },
       { role: "user" as const, content: input },
     ],
     tools: tools.map((tool) => ({ type: "function" as const, function: { ...tool.function } })),

@@ -1,6 +1,6 @@
 import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
@@ -152,9 +152,11 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const log = request.log?.child({ run_id: runId });
 
     const budget = createRunBudget(signal, request.maxExecutionTimeMs);
+    // A chain is offered no tool; an agent its prompt's own, when it names them, or every registered one.
+    const allowed = prompt.kind === "chain" ? new Set<string>() : prompt.tools.length === 0 ? undefined : new Set(prompt.tools);
     const messages: BaseMessage[] = resumed
       ? [...resumed.messages]
-      : [new SystemMessage(prompt.system), ...(request.history ?? []), new HumanMessage(request.input)];
+      : prompt.messages(request.input, request.history ?? []);
     let stopReason = StopReason.MAX_ITERATIONS;
     let output = "";
     // False while the loop runs; still false in `finally` only when the
@@ -182,7 +184,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
           break;
         }
         let turn: ModelTurn | undefined;
-        const offered = tools.definitions();
+        const offered = allowed === undefined ? tools.definitions() : tools.definitions().filter((tool) => allowed.has(tool.function.name));
         const ticket = await request.meter?.reserve(messages, offered);
         try {
           for await (const event of gateway.streamTurn({

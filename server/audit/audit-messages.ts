@@ -10,6 +10,8 @@ const actionOf: Readonly<Record<string, AuditAction>> = {
   model_call: AuditAction.MODEL_CALL,
   tool_call: AuditAction.TOOL_CALL,
   call_denied: AuditAction.CALL_DENIED,
+  prompt_registered: AuditAction.PROMPT_REGISTERED,
+  prompt_activated: AuditAction.PROMPT_ACTIVATED,
 };
 
 /** An audit row as the API returns it. */

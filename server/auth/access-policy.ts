@@ -14,7 +14,12 @@ const openServices = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.Serve
 const openMethods = new Set(["agent.v1.AgentService/Health"]);
 
 /** Methods that need `admin`; every other authenticated method needs `caller`. */
-const adminMethods = new Set<string>(["agent.v1.AuditService/VerifyAuditLog", "agent.v1.AuditService/ListAuditEvents"]);
+const adminMethods = new Set<string>([
+  "agent.v1.AuditService/VerifyAuditLog",
+  "agent.v1.AuditService/ListAuditEvents",
+  "agent.v1.PromptService/RegisterPrompt",
+  "agent.v1.PromptService/ActivatePromptVersion",
+]);
 
 /** True for a method anyone may call, without credentials. */
 export function isOpenMethod(method: DescMethod): boolean {

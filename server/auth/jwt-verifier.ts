@@ -37,25 +37,37 @@ export class JwtRejectedError extends Error {
   }
 }
 
+/**
+ * A static key (`AGENT_JWT_PUBLIC_KEY`) that cannot be used: not a PEM SPKI
+ * public key for the first accepted algorithm, nor a JWKS document. The
+ * message says so without quoting the key; the cause says why.
+ */
+export class JwtKeyError extends Error {
+  override readonly name = "JwtKeyError";
+}
+
 export interface JwtVerifier {
   /** The token's principal; throws {@link JwtRejectedError}. */
   verify(token: string): Promise<Principal>;
+  /**
+   * Verifies the tokens from now on with another static key, given as at
+   * start-up (a PEM SPKI public key, or a JWKS document): `AGENT_JWT_PUBLIC_KEY`
+   * reread on SIGHUP. Verifications under way finish with the key they began
+   * with. Rejects with a {@link JwtKeyError}, keeping the key in force, when the
+   * new one cannot be used, or when this verifier fetches its keys from a JWKS URL.
+   */
+  replaceKey(publicKey: string): Promise<void>;
 }
 
-/** Creates the verifier; a static key is imported here, so a bad one fails the start. */
+type VerificationKey = JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
+
+/** Creates the verifier; a static key is imported here, so a bad one fails the start (with a {@link JwtKeyError}). */
 export async function createJwtVerifier(settings: JwtSettings): Promise<JwtVerifier> {
-  let key: JWTVerifyGetKey | Awaited<ReturnType<typeof importSPKI>>;
+  let key: VerificationKey;
   if (settings.jwksUrl !== undefined) {
     key = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: settings.jwksTimeoutMs });
   } else if (settings.publicKey !== undefined) {
-    const pem = settings.publicKey;
-    if (pem.trimStart().startsWith("{")) {
-      // A JWKS document given inline.
-      key = createLocalJWKSet(JSON.parse(pem) as Parameters<typeof createLocalJWKSet>[0]);
-    } else {
-      const alg = settings.algorithms[0] ?? "RS256";
-      key = await importSPKI(pem, alg);
-    }
+    key = await importStaticKey(settings.publicKey, settings.algorithms);
   } else {
     throw new Error("JWT verification needs a JWKS URL or a public key");
   }
@@ -90,7 +102,27 @@ export async function createJwtVerifier(settings: JwtSettings): Promise<JwtVerif
         throw rejection(err);
       }
     },
+    async replaceKey(publicKey) {
+      if (settings.jwksUrl !== undefined) {
+        throw new JwtKeyError("the signing keys come from AGENT_JWT_JWKS_URL, not from a static key");
+      }
+      key = await importStaticKey(publicKey, settings.algorithms);
+    },
   };
+}
+
+/** Imports a static key: a JWKS document given inline, or a PEM SPKI public key for the first algorithm. */
+async function importStaticKey(publicKey: string, algorithms: readonly string[]): Promise<VerificationKey> {
+  const alg = algorithms[0] ?? "RS256";
+  try {
+    if (publicKey.trimStart().startsWith("{")) {
+      return createLocalJWKSet(JSON.parse(publicKey) as Parameters<typeof createLocalJWKSet>[0]);
+    }
+    return await importSPKI(publicKey, alg);
+  } catch (err) {
+    // Not the parser's message: JSON.parse quotes the text it fails on.
+    throw new JwtKeyError(`cannot be used as a ${alg} public key (PEM SPKI, or a JWKS document)`, { cause: err });
+  }
 }
 
 /** What a verification failure tells the caller: what to fix, never the token. */

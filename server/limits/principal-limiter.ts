@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { TurnTicket } from "../agent/turn-meter.js";
 import { LimitExceededError, type LimitName } from "../errors/limit-exceeded.js";
+import { followRedisCredentials } from "../redis-credentials.js";
+import { secretReader, type SecretSource } from "../secret-source.js";
 import type { RunAdmission } from "../runs/run-admission.js";
 import { createMemoryConcurrentRuns, createRedisConcurrentRuns, type ConcurrentRuns } from "./concurrent-runs.js";
 import { limitsOf, type LimitsPolicy, type PrincipalLimits } from "./limits-policy.js";
@@ -24,8 +26,12 @@ export interface PrincipalLimiter {
 
 export interface PrincipalLimiterOptions {
   readonly policy: LimitsPolicy;
-  /** A Redis URL: replicas share the counts. Undefined: each replica counts in memory. */
-  readonly redisUrl: string | undefined;
+  /**
+   * A Redis URL: replicas share the counts. Undefined: each replica counts in
+   * memory. A function is read at each reconnection, for the credentials
+   * only (a password reread on SIGHUP); the server stays the first URL's.
+   */
+  readonly redisUrl: SecretSource | undefined;
   readonly logger: Logger;
   /**
    * Longest wait for Redis before a replica counts in memory instead. Default
@@ -55,10 +61,14 @@ export function createPrincipalLimiter(options: PrincipalLimiterOptions): Princi
   const { policy, logger } = options;
   const keyPrefix = options.keyPrefix ?? "agent:limits";
   const timeoutMs = options.redisTimeoutMs ?? 1_000;
+  const redisUrl = options.redisUrl === undefined ? undefined : secretReader(options.redisUrl);
   const redis =
-    options.redisUrl === undefined
+    redisUrl === undefined
       ? undefined
-      : new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, lazyConnect: false });
+      : new Redis(redisUrl(), { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, lazyConnect: false });
+  if (redis !== undefined && redisUrl !== undefined) {
+    followRedisCredentials(redis, redisUrl);
+  }
   let redisDown = false;
   redis?.on("error", (err: unknown) => {
     if (!redisDown) {

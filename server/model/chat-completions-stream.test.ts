@@ -89,6 +89,26 @@ describe("createChatCompletionsStream", () => {
     expect(connections()).toBe(1);
   });
 
+  it("sends the key a key function gives at each call, the call under way keeping its own (a key reread on SIGHUP)", async () => {
+    const authorizations: (string | undefined)[] = [];
+    const { baseUrl } = await provider((req, res) => {
+      authorizations.push(req.headers.authorization);
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.end(`data: ${JSON.stringify(chunk("x"))}\n\ndata: [DONE]\n\n`);
+    });
+    let apiKey = "sk-before";
+    const stream = createChatCompletionsStream({ baseUrl, apiKey: () => apiKey });
+    const underWay = await stream(request, undefined);
+    apiKey = "sk-after";
+    for await (const item of underWay) {
+      void item;
+    }
+    for await (const item of await stream(request, undefined)) {
+      void item;
+    }
+    expect(authorizations).toEqual(["Bearer sk-before", "Bearer sk-after"]);
+  });
+
   it("turns a non-2xx answer into the SDK's error for its status, with the headers that carry retry-after", async () => {
     const { baseUrl } = await provider((_req, res) => {
       res.writeHead(429, { "content-type": "application/json", "retry-after-ms": "250" });

@@ -4,13 +4,14 @@ import { context, SpanKind, SpanStatusCode, trace, type Span, type TextMapPropag
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { APIConnectionError, APIError } from "openai";
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
+import { secretReader, type SecretSource } from "../secret-source.js";
 
 /** Where and how streamed chat completions are requested. */
 export interface ChatCompletionsStreamOptions {
   /** Base URL of the OpenAI-compatible API, including `/v1`. */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer …`. */
-  apiKey: string;
+  /** Sent as `Authorization: Bearer …`; a function is read at each call, so a key reread on SIGHUP applies to the next one. */
+  apiKey: SecretSource;
   /** Each call becomes a client span of this tracer, carried on in `traceparent`. Default: no span. */
   tracer?: Tracer;
   /** Writes the trace context into the request headers. Required for `traceparent` with `tracer`. */
@@ -68,7 +69,7 @@ export function createChatCompletionsStream(options: ChatCompletionsStreamOption
   const agentOptions = { keepAlive: true, scheduling: "lifo" as const, ...(proxyEnv === undefined ? {} : { proxyEnv }) };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const port = Number(url.port || (secure ? 443 : 80));
-  const authorization = `Bearer ${options.apiKey}`;
+  const apiKey = secretReader(options.apiKey);
   const maxEventChars = options.maxEventChars ?? 8 * 1024 * 1024;
   const maxErrorBodyBytes = options.maxErrorBodyBytes ?? 64 * 1024;
   const { tracer, propagator } = options;
@@ -79,7 +80,8 @@ export function createChatCompletionsStream(options: ChatCompletionsStreamOption
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: "text/event-stream",
-      authorization,
+      // Read per call: a call under way keeps the key it was sent with.
+      authorization: `Bearer ${apiKey()}`,
       "content-length": String(Buffer.byteLength(payload)),
     };
     const span = tracer === undefined ? undefined : startClientSpan(tracer, url, port, headers, propagator);

@@ -2,6 +2,7 @@ import { ChatOpenAI, ChatOpenAICompletions, type ChatOpenAIFields } from "@langc
 import type { MessageContent } from "@langchain/core/messages";
 import type { TextMapPropagator, Tracer } from "@opentelemetry/api";
 import type OpenAI from "openai";
+import { secretReader, type SecretSource } from "../secret-source.js";
 import { createChatCompletionsStream, type ChatCompletionsStream } from "./chat-completions-stream.js";
 
 /** How to reach one model over the OpenAI Chat Completions protocol. */
@@ -10,8 +11,12 @@ export interface ChatModelOptions {
   model: string;
   /** Base URL of the OpenAI-compatible API, including `/v1`. */
   baseUrl: string;
-  /** API key; the simulator accepts any. */
-  apiKey: string;
+  /**
+   * API key; the simulator accepts any unless it was started with one. A
+   * function is read at each call, so a key reread on SIGHUP applies to the
+   * calls started after it.
+   */
+  apiKey: SecretSource;
   /** Sampling temperature. Default 0, so the same request gives the same answer. */
   temperature?: number;
   /** Each model HTTP call becomes a client span of this tracer. Default: no spans. */
@@ -86,9 +91,11 @@ class StreamingChatCompletions extends ChatOpenAICompletions {
  * {@link createChatCompletionsStream}).
  */
 export function createChatModel(options: ChatModelOptions): ChatOpenAI {
+  const apiKey = secretReader(options.apiKey);
   const fields: ChatOpenAIFields = {
     model: options.model,
-    apiKey: options.apiKey,
+    // The OpenAI SDK calls a key function before each request (its `ApiKeySetter`), for the calls that do not stream.
+    apiKey: typeof options.apiKey === "string" ? options.apiKey : async () => apiKey(),
     configuration: {
       baseURL: options.baseUrl,
       // The global fetch looked up per call, so that a stub installed later is the one used.
@@ -101,7 +108,7 @@ export function createChatModel(options: ChatModelOptions): ChatOpenAI {
   };
   const stream = createChatCompletionsStream({
     baseUrl: options.baseUrl,
-    apiKey: options.apiKey,
+    apiKey,
     ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
     ...(options.propagator === undefined ? {} : { propagator: options.propagator }),
   });

@@ -3,6 +3,8 @@ import pg from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { createErrorBrand } from "../errors/error-brand.js";
+import { secretReader, type SecretSource } from "../secret-source.js";
+import { postgresClientClass } from "../store/index.js";
 import { createLocalRunSignals, type RunSignals } from "./run-signals.js";
 
 /** The channels run signals travel on; channels are per database, so replicas share the store's. */
@@ -10,8 +12,12 @@ export const runSignalChannels = { stored: "agent_run_stored", cancel: "agent_ru
 
 /** Options of {@link createPostgresRunSignals}. */
 export interface PostgresRunSignalsOptions {
-  /** `postgres://user:password@host:port/database`: the store's database. */
-  readonly connectionString: string;
+  /**
+   * `postgres://user:password@host:port/database`: the store's database. A
+   * function is read for each new connection, so a password reread on
+   * SIGHUP applies from the next one on.
+   */
+  readonly connectionString: SecretSource;
   readonly logger: Logger;
   /** Names this replica in what it sends, so it can ignore its own echoes. Default: a random UUID. */
   readonly replicaId?: string;
@@ -33,7 +39,7 @@ export interface PostgresRunSignalsOptions {
 
 function resolvePostgresRunSignalsOptions(options: PostgresRunSignalsOptions) {
   return {
-    connectionString: options.connectionString,
+    connectionString: secretReader(options.connectionString),
     logger: options.logger,
     replicaId: options.replicaId ?? randomUUID(),
     reconnectDelayMs: options.reconnectDelayMs ?? 100,
@@ -92,7 +98,8 @@ export async function createPostgresRunSignals(options: PostgresRunSignalsOption
   const local = createLocalRunSignals();
   const sendFailures = createSendFailureLog(logger, resolved.failureLogIntervalMs);
   const pool = new pg.Pool({
-    connectionString: resolved.connectionString,
+    // Each new connection reads the URL in force.
+    Client: postgresClientClass(resolved.connectionString),
     max: 1,
     keepAlive: true,
     connectionTimeoutMillis: resolved.connectTimeoutMs,
@@ -262,7 +269,7 @@ function startListening(resolved: ResolvedOptions, callbacks: ListeningCallbacks
   const attempt = async (): Promise<boolean> => {
     retryTimer = undefined;
     const candidate = new pg.Client({
-      connectionString: resolved.connectionString,
+      connectionString: resolved.connectionString(),
       keepAlive: true,
       connectionTimeoutMillis: resolved.connectTimeoutMs,
       query_timeout: resolved.connectTimeoutMs,

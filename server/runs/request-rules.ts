@@ -28,7 +28,20 @@ export interface RunFields {
   readonly threadId: string;
   /** 0 when the caller sets none. */
   readonly maxCostUsd: number;
+  /** The prompt's name; empty or unset for the default prompt. */
+  readonly prompt?: string;
+  /** A pinned version of the prompt; empty or unset for its active one. */
+  readonly promptVersion?: string;
+  /** Values of the prompt's variables. */
+  readonly variables?: Readonly<Record<string, string>>;
 }
+
+/** Most variables a request may give. */
+export const maxVariables = 64;
+
+const promptNamePattern = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
+const promptVersionPattern = /^[0-9a-f]{16}$/;
+const variableNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** Longest idempotency key or thread id. */
 export const maxIdChars = 128;
@@ -57,10 +70,33 @@ export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldV
   const violation = (field: string, description: string) =>
     violations.push(create(FieldViolationSchema, { field, description }));
 
+  const variables = Object.entries(fields.variables ?? {});
+  // The variables' values go to the model with the input, so they share its bound.
+  const inputChars = variables.reduce((sum, [, value]) => sum + value.length, fields.input.length);
   if (fields.input.trim() === "") {
     violation("input", "must not be empty: send the task for the agent");
-  } else if (fields.input.length > limits.maxInputChars) {
-    violation("input", `must be at most ${limits.maxInputChars} characters, got ${fields.input.length}`);
+  } else if (inputChars > limits.maxInputChars) {
+    violation(
+      "input",
+      variables.length === 0
+        ? `must be at most ${limits.maxInputChars} characters, got ${fields.input.length}`
+        : `must be at most ${limits.maxInputChars} characters with the variables' values, got ${inputChars}`,
+    );
+  }
+  const prompt = fields.prompt ?? "";
+  if (prompt !== "" && !promptNamePattern.test(prompt)) {
+    violation("prompt", "must be a prompt name (1 to 64 letters, digits, '.', '_' or '-', starting with a letter), or empty for the default prompt");
+  }
+  const version = fields.promptVersion ?? "";
+  if (version !== "" && !promptVersionPattern.test(version)) {
+    violation("prompt_version", "must be a version id of 16 lowercase hex digits (PromptVersion.version), or empty for the active version");
+  }
+  if (variables.length > maxVariables) {
+    violation("variables", `must have at most ${maxVariables} entries, got ${variables.length}`);
+  }
+  const badName = variables.find(([name]) => !variableNamePattern.test(name));
+  if (badName !== undefined) {
+    violation("variables", `${JSON.stringify(badName[0].slice(0, 80))} is not a variable name: letters, digits and '_', starting with a letter or '_'`);
   }
 
   if (fields.maxIterations > limits.maxIterationsCap) {

@@ -13,6 +13,7 @@ import type { AgentExecutor } from "../agent/agent-executor.js";
 import type { TurnMeter } from "../agent/turn-meter.js";
 import { connectErrorWithDetail } from "../errors/error-detail.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
+import type { CatalogPrompt } from "../prompts/prompt-catalog.js";
 import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunStopReason } from "../telemetry/service-metric-events.js";
@@ -56,8 +57,12 @@ export interface RunLifecycleOptions {
   readonly durableWaitMs?: number;
   /** Longest wait for an idempotency key's claim before the run goes ahead unchecked. Default 2,000 ms. */
   readonly claimTimeoutMs?: number;
-  /** The prompt version of every run (until the prompt registry chooses one per run). Default the executor's. */
-  readonly prompt?: PromptVersion;
+  /**
+   * Where a run's prompt comes from: the version its request names (or the
+   * default prompt's active one), its variables filled in. Default none:
+   * every run uses the executor's prompt, and a request naming one is refused.
+   */
+  readonly prompts?: PromptSource;
   /** This replica's id, recorded with its runs: their replica's heartbeat tells others whether they still run. Default "". */
   readonly replicaId?: string;
   /** Aborted when the service stops for good (its shutdown grace is over): every run stops then. Default never. */
@@ -77,6 +82,14 @@ export interface RunLifecycleOptions {
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
+}
+
+/** The prompts runs choose from (see `prompt-catalog.ts`). */
+export interface PromptSource {
+  /** The prompt of a run whose request names none. */
+  readonly defaultPrompt: string;
+  /** The version a run of `name` uses: `version` when pinned, else the active one. Throws a ConnectError naming what is missing. */
+  resolve(name: string, version: string): CatalogPrompt | Promise<CatalogPrompt>;
 }
 
 /** One run as an RPC asks for it. */
@@ -122,7 +135,7 @@ const dayMs = 24 * 60 * 60 * 1000;
  * The RPC handlers (Execute, Stream) are thin adapters over it.
  */
 export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
-  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompt, stopping } = options;
+  const { executor, limits, limiter, metrics, logger, recorder, store, live, watcher, threadHistory, prompts, stopping } = options;
   const replicaId = options.replicaId ?? "";
   const now = options.now ?? Date.now;
   const newRunId = options.newRunId ?? randomUUID;
@@ -193,9 +206,29 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
+  /** The prompt version the run uses, its variables filled in; undefined for the executor's own. */
+  async function promptOf(fields: RunFields, traceId: string): Promise<PromptVersion | undefined> {
+    const named = fields.prompt ?? "";
+    const pinned = fields.promptVersion ?? "";
+    const variables = fields.variables ?? {};
+    if (prompts === undefined) {
+      if (named !== "" || pinned !== "" || Object.keys(variables).length > 0) {
+        throw connectErrorWithDetail("this server runs one built-in prompt: leave prompt, prompt_version and variables empty", Code.InvalidArgument, {
+          reason: "PROMPT_NOT_FOUND",
+          traceId,
+        });
+      }
+      return undefined;
+    }
+    const version = await prompts.resolve(named === "" ? prompts.defaultPrompt : named, pinned);
+    return version.bind(variables);
+  }
+
   async function* run({ fields, signal, span, streamText, principal, admission, principalLabel }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
+    // Before anything is claimed or recorded: a prompt that does not exist, or variables that do not fit it, leave no trace.
+    const prompt = await promptOf(fields, traceId);
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
     // these lines carry the RPC span's. pino repeats a key a child sets again,
     // so each line must get `span_id` from exactly one place.
@@ -525,7 +558,17 @@ function stoppedBecause(reason: unknown): ConnectError {
 function requestDigest(fields: RunFields): string {
   const time = fields.maxExecutionTime === undefined ? null : durationMs(fields.maxExecutionTime);
   // Fields added later come last, and only when set: a key's digest from before them stays the same.
-  const canonical = JSON.stringify([fields.input, fields.maxIterations, time, fields.bypassCache, fields.threadId, ...(fields.maxCostUsd === 0 ? [] : [fields.maxCostUsd])]);
+  const variables = Object.entries(fields.variables ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const promptFields = (fields.prompt ?? "") === "" && (fields.promptVersion ?? "") === "" && variables.length === 0 ? [] : [fields.prompt ?? "", fields.promptVersion ?? "", variables];
+  const canonical = JSON.stringify([
+    fields.input,
+    fields.maxIterations,
+    time,
+    fields.bypassCache,
+    fields.threadId,
+    ...(fields.maxCostUsd === 0 && promptFields.length === 0 ? [] : [fields.maxCostUsd]),
+    ...promptFields,
+  ]);
   return createHash("sha256").update(canonical).digest("hex");
 }
 

@@ -297,4 +297,17 @@ describe("simulator with an API key", () => {
     const completion = await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "Hi" }] });
     expect(completion.choices[0]?.finish_reason).toBe("stop");
   });
+
+  it("takes only the new key once it is rotated, as a provider does", async () => {
+    const rotated = await createSimulator({ apiKey: "before" });
+    try {
+      const status = (apiKey: string) =>
+        fetch(`${rotated.url}/models`, { headers: { authorization: `Bearer ${apiKey}` } }).then((response) => response.status);
+      expect([await status("before"), await status("after")]).toEqual([200, 401]);
+      rotated.setApiKey("after");
+      expect([await status("before"), await status("after")]).toEqual([401, 200]);
+    } finally {
+      await rotated.close();
+    }
+  });
 });

@@ -22,6 +22,12 @@ export interface Simulator {
   setFaults(rules: FaultRule[]): void;
   /** Removes every fault rule. */
   clearFaults(): void;
+  /**
+   * Replaces the API key `/v1/*` requests must carry (undefined: none), as a
+   * provider rotating its keys: requests from then on with any other key get
+   * a 401; requests already accepted go on.
+   */
+  setApiKey(apiKey: string | undefined): void;
   /** A copy of the traffic counters. */
   stats(): SimulatorStats;
   /** Zeroes the traffic counters. */
@@ -49,7 +55,8 @@ export async function createSimulator(options?: SimulatorOptions): Promise<Simul
   const events = new EventEmitter<SimulatorEventMap>();
   let closing = false;
   const chatDeps: ChatCompletionsDeps = { options: resolved, faults, stats, events, isClosing: () => closing };
-  const expectedAuthorization = resolved.apiKey === undefined ? undefined : `Bearer ${resolved.apiKey}`;
+  const authorizationOf = (apiKey: string | undefined) => (apiKey === undefined ? undefined : `Bearer ${apiKey}`);
+  let expectedAuthorization = authorizationOf(resolved.apiKey);
   // The model list never changes, so it is serialised once.
   const modelList = JSON.stringify({ object: "list", data: [...resolved.models].map(modelObject) });
 
@@ -120,6 +127,9 @@ export async function createSimulator(options?: SimulatorOptions): Promise<Simul
     events,
     setFaults: (rules) => faults.replace(rules),
     clearFaults: () => faults.replace([]),
+    setApiKey: (apiKey) => {
+      expectedAuthorization = authorizationOf(apiKey);
+    },
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     close() {

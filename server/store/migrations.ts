@@ -122,6 +122,47 @@ export const migrations: readonly Migration[] = [
       INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, repeat('0', 64));
     `,
   },
+  {
+    version: 5,
+    name: "prompt versions and their activations",
+    // `content` is the canonical JSON the version's hash is computed over,
+    // kept as text so that it can be hashed again as it is. Activations take
+    // their seq from the one generation row, locked by each: they commit in
+    // seq order, so a replica that polls the generation misses none.
+    sql: `
+      CREATE TABLE prompt_versions (
+        name text NOT NULL,
+        version text NOT NULL,
+        content text NOT NULL,
+        author text NOT NULL,
+        note text NOT NULL,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+      CREATE INDEX prompt_versions_created_idx ON prompt_versions (name, created_at DESC);
+      CREATE TABLE prompt_activations (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        name text NOT NULL,
+        version text NOT NULL,
+        activated_by text NOT NULL,
+        activated_at timestamptz NOT NULL,
+        note text NOT NULL,
+        FOREIGN KEY (name, version) REFERENCES prompt_versions (name, version)
+      );
+      CREATE INDEX prompt_activations_name_idx ON prompt_activations (name, seq DESC);
+      CREATE TABLE prompts (
+        name text PRIMARY KEY,
+        active_version text NOT NULL,
+        activation_seq bigint NOT NULL,
+        FOREIGN KEY (name, active_version) REFERENCES prompt_versions (name, version)
+      );
+      CREATE TABLE prompt_generation (
+        id integer PRIMARY KEY CHECK (id = 1),
+        seq bigint NOT NULL
+      );
+      INSERT INTO prompt_generation (id, seq) VALUES (1, 0);
+    `,
+  },
 ];
 
 /**

@@ -1,19 +1,26 @@
 import type { Logger } from "pino";
+import { secretReader, type SecretSource } from "../secret-source.js";
 import type { AuditStore } from "./audit-store.js";
+import type { PromptStore } from "./prompt-store.js";
 import { isDataDirInUseError } from "./data-dir-lock.js";
 import { applyMigrations } from "./migrations.js";
 import type { RunStore } from "./run-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
+import { createSqlPromptStore } from "./sql-prompt-store.js";
 import { createPgliteDatabase, createPgliteTemplate, createPostgresDatabase, type SqlDatabase } from "./sql-database.js";
 import { createSqlRunStore } from "./sql-run-store.js";
 
-/** The service's durable store: its runs and their events, and its audit log, in one database. */
-export type ServiceStore = RunStore & AuditStore;
+/** The service's durable store: its runs and their events, its audit log and its prompts, in one database. */
+export type ServiceStore = RunStore & AuditStore & PromptStore;
 
 /** Options for {@link openStore}. */
 export interface StoreOptions {
-  /** PostgreSQL to use, `postgres://user:password@host:port/database`. Default: none (an empty string is none), PGlite in {@link dataDir}. */
-  readonly databaseUrl?: string;
+  /**
+   * PostgreSQL to use, `postgres://user:password@host:port/database`. Default:
+   * none (an empty string is none), PGlite in {@link dataDir}. A function is
+   * read for each new connection (see `PostgresDatabaseOptions.url`).
+   */
+  readonly databaseUrl?: SecretSource;
   /** PGlite's directory when there is no {@link databaseUrl}, created if missing; `memory://` keeps it in memory. */
   readonly dataDir: string;
   /** PostgreSQL only: most connections open at once. Default 10. */
@@ -48,7 +55,7 @@ export function createStoreTemplate(): Promise<Blob> {
  * `DataDirInUseError` as it is.
  */
 export async function openStore(options: StoreOptions): Promise<ServiceStore> {
-  const databaseUrl = options.databaseUrl ?? "";
+  const databaseUrl = secretReader(options.databaseUrl ?? "")();
   const usePostgres = databaseUrl !== "";
   const where = usePostgres ? describePostgres(databaseUrl) : `PGlite at ${options.dataDir}`;
   const secrets = usePostgres ? passwordForms(databaseUrl) : [];
@@ -56,7 +63,7 @@ export async function openStore(options: StoreOptions): Promise<ServiceStore> {
   try {
     db = usePostgres
       ? createPostgresDatabase({
-          url: databaseUrl,
+          url: options.databaseUrl ?? databaseUrl,
           poolSize: options.poolSize,
           connectTimeoutMs: options.connectTimeoutMs,
           statementTimeoutMs: options.statementTimeoutMs,
@@ -76,7 +83,7 @@ export async function openStore(options: StoreOptions): Promise<ServiceStore> {
     await db.close().catch((closeErr: unknown) => options.logger?.warn({ err: closeErr }, "closing the run store failed"));
     throw openFailure(where, err, secrets);
   }
-  return { ...createSqlRunStore(db), ...createSqlAuditStore(db) };
+  return { ...createSqlRunStore(db), ...createSqlAuditStore(db), ...createSqlPromptStore(db) };
 }
 
 function openFailure(where: string, cause: unknown, secrets: readonly string[]): Error {

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { DatabaseError, Pool, type PoolClient } from "pg";
 import type { Logger } from "pino";
+import { secretReader, type SecretSource } from "../secret-source.js";
 import { acquireDataDirLock } from "./data-dir-lock.js";
+import { postgresClientClass } from "./postgres-client.js";
 
 /** Runs statements; what a {@link SqlDatabase} and its transactions have in common. */
 export interface SqlExecutor {
@@ -30,8 +32,12 @@ export interface SqlDatabase extends SqlExecutor {
 
 /** Options for {@link createPostgresDatabase}. */
 export interface PostgresDatabaseOptions {
-  /** `postgres://user:password@host:port/database`. */
-  readonly url: string;
+  /**
+   * `postgres://user:password@host:port/database`. A function is read for
+   * each new connection, so a password reread on SIGHUP applies from the
+   * next one on; the connections already open stay.
+   */
+  readonly url: SecretSource;
   /** Most connections open at once. Default 10. */
   readonly poolSize?: number;
   /** Longest wait to connect, or for a free connection of the pool, in milliseconds. Default 5,000. */
@@ -72,7 +78,8 @@ function resolvePostgresDatabaseOptions(options: PostgresDatabaseOptions) {
 export function createPostgresDatabase(options: PostgresDatabaseOptions): SqlDatabase {
   const resolved = resolvePostgresDatabaseOptions(options);
   const pool = new Pool({
-    connectionString: resolved.url,
+    // Each new connection reads the URL in force.
+    Client: postgresClientClass(secretReader(resolved.url)),
     max: resolved.poolSize,
     connectionTimeoutMillis: resolved.connectTimeoutMs,
     statement_timeout: resolved.statementTimeoutMs,

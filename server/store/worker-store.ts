@@ -123,6 +123,13 @@ async function openInThread(options: WorkerStoreOpenOptions, held: { release: ()
     auditHead: () => call("auditHead"),
     readAuditChain: (afterSeq, throughSeq, limit) => call("readAuditChain", afterSeq, throughSeq, limit),
     listAuditEvents: (filter) => call("listAuditEvents", filter),
+    registerPromptVersion: (row, activate, activatedBy) => call("registerPromptVersion", row, activate, activatedBy),
+    getPromptVersion: (name, version) => call("getPromptVersion", name, version),
+    listPromptVersions: (name) => call("listPromptVersions", name),
+    listPromptActivations: (name, limit) => call("listPromptActivations", name, limit),
+    activatePromptVersion: (request) => call("activatePromptVersion", request),
+    activePrompts: () => call("activePrompts"),
+    promptsGeneration: () => call("promptsGeneration"),
     async close() {
       try {
         if (gone === undefined) {

@@ -9,10 +9,21 @@ describe("resolveMetricsProviderOptions", () => {
       prometheus: undefined,
       otlp: undefined,
     });
-    expect(resolveMetricsProviderOptions({ prometheus: {}, otlp: { url: "http://collector:4318/v1/metrics" } })).toMatchObject({
+    const resolved = resolveMetricsProviderOptions({ prometheus: {}, otlp: { url: "http://collector:4318/v1/metrics" } });
+    expect(resolved).toMatchObject({
       prometheus: { host: "127.0.0.1", port: 0, path: "/metrics" },
-      otlp: { url: "http://collector:4318/v1/metrics", headers: {}, intervalMs: 60_000, timeoutMs: 30_000 },
+      otlp: { url: "http://collector:4318/v1/metrics", intervalMs: 60_000, timeoutMs: 30_000 },
     });
+    expect(resolved.otlp?.headers()).toEqual({});
+  });
+
+  it("reads headers given as a function at each push, and fixed ones as they are", () => {
+    let headers = { "x-api-key": "before" };
+    const resolved = resolveMetricsProviderOptions({ otlp: { url: "http://c/v1/metrics", headers: () => headers } });
+    expect(resolved.otlp?.headers()).toEqual({ "x-api-key": "before" });
+    headers = { "x-api-key": "after" };
+    expect(resolved.otlp?.headers()).toEqual({ "x-api-key": "after" });
+    expect(resolveMetricsProviderOptions({ otlp: { url: "http://c/v1/metrics", headers: { a: "b" } } }).otlp?.headers()).toEqual({ a: "b" });
   });
 
   it("keeps the push timeout within a short interval", () => {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { secretReader, type SecretSource } from "../secret-source.js";
 /** Where Prometheus scrapes the service's metrics: a plain-HTTP listener of its own. */
 export interface PrometheusOptions {
   /** Interface to listen on. Default `127.0.0.1`; use `0.0.0.0` or `::` when the scraper is on another host. */
@@ -13,8 +14,11 @@ export interface PrometheusOptions {
 export interface OtlpMetricsOptions {
   /** Full URL of the collector's metrics endpoint, such as `http://collector:4318/v1/metrics`. */
   readonly url: string;
-  /** Extra headers of every push, such as an API key. Default none. */
-  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Extra headers of every push, such as an API key. Default none. A function
+   * is read at each push, so headers reread on SIGHUP go with the next one.
+   */
+  readonly headers?: SecretSource<Readonly<Record<string, string>>>;
   /** Time between two pushes, in milliseconds. Default 60 000. */
   readonly intervalMs?: number;
   /** Longest wait for one push, in milliseconds. Default 30 000, or `intervalMs` when that is shorter. */
@@ -45,7 +49,8 @@ export interface ResolvedPrometheusOptions {
 /** {@link OtlpMetricsOptions} with every default applied. */
 export interface ResolvedOtlpMetricsOptions {
   readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** The headers in force, read at each push. */
+  readonly headers: () => Readonly<Record<string, string>>;
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
@@ -100,7 +105,7 @@ function resolveOtlpMetricsOptions(options: OtlpMetricsOptions): ResolvedOtlpMet
   if (timeoutMs > intervalMs) {
     throw new RangeError(`otlp.timeoutMs (${timeoutMs}) must not exceed otlp.intervalMs (${intervalMs})`);
   }
-  return { url: options.url, headers: { ...options.headers }, intervalMs, timeoutMs };
+  return { url: options.url, headers: secretReader(options.headers ?? {}), intervalMs, timeoutMs };
 }
 
 function positive(name: string, value: number): number {

@@ -200,6 +200,34 @@ describe("createMetricsProvider", () => {
         await closeServer(collector);
       }
     });
+
+    it("sends the headers in force at each push when they are given as a function (reread on SIGHUP)", async () => {
+      const apiKeys: (string | undefined)[] = [];
+      const collector = http.createServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+          apiKeys.push(req.headers["x-api-key"] as string | undefined);
+          res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+      try {
+        const { port } = collector.address() as AddressInfo;
+        let headers = { "x-api-key": "before" };
+        const provider = await start({ otlp: { url: `http://127.0.0.1:${port}/v1/metrics`, headers: () => headers } });
+        const metrics = createServiceMetrics(provider.meter);
+        metrics.runStarted();
+        await provider.forceFlush();
+        headers = { "x-api-key": "after" };
+        metrics.runStarted();
+        await provider.forceFlush();
+
+        expect(apiKeys).toEqual(["before", "after"]);
+        await provider.shutdown();
+      } finally {
+        await closeServer(collector);
+      }
+    });
   });
 
   it("accepts recordings with no reader configured", async () => {

@@ -98,7 +98,8 @@ export async function createMetricsProvider(options: MetricsProviderOptions): Pr
 function otlpReader(options: ResolvedOtlpMetricsOptions, logger: Logger | undefined): PeriodicExportingMetricReader {
   const exporter = new OTLPMetricExporter({
     url: options.url,
-    headers: { ...options.headers },
+    // The exporter calls a headers function (its `HeadersFactory`) before each push.
+    headers: async () => ({ ...options.headers() }),
     timeoutMillis: options.timeoutMs,
   });
   return new PeriodicExportingMetricReader({

@@ -4,6 +4,7 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { Logger } from "pino";
+import { secretReader, type SecretSource } from "../secret-source.js";
 import { reportExportFailures } from "./export-failure-log.js";
 import { createSpanFileExporter } from "./span-file-exporter.js";
 import {
@@ -22,8 +23,12 @@ export interface TracingOptions {
   readonly serviceVersion: string;
   /** OTLP/HTTP protobuf traces endpoint, such as `http://jaeger:4318/v1/traces`; undefined exports nothing. */
   readonly otlpUrl: string | undefined;
-  /** Headers sent with each export, such as an API key of a hosted backend. Default none. */
-  readonly otlpHeaders?: Readonly<Record<string, string>>;
+  /**
+   * Headers sent with each export, such as an API key of a hosted backend.
+   * Default none. A function is read at each export, so headers reread on
+   * SIGHUP go with the next one.
+   */
+  readonly otlpHeaders?: SecretSource<Readonly<Record<string, string>>>;
   /** Record prompt and completion text on spans (redacted). Default false. */
   readonly recordContent?: boolean;
   /** Delay between batch exports. Default 5,000 ms. */
@@ -90,7 +95,9 @@ export function createTracing(options: TracingOptions): Tracing {
   };
 }
 
-function otlpExporter(url: string, headers: Readonly<Record<string, string>> | undefined, logger: Logger | undefined) {
-  const exporter = new OTLPTraceExporter({ url, headers: { ...headers } });
+function otlpExporter(url: string, headers: SecretSource<Readonly<Record<string, string>>> | undefined, logger: Logger | undefined) {
+  const headersInForce = secretReader(headers ?? {});
+  // The exporter calls a headers function (its `HeadersFactory`) before each export.
+  const exporter = new OTLPTraceExporter({ url, headers: async () => ({ ...headersInForce() }) });
   return logger === undefined ? exporter : reportExportFailures(exporter, { signal: "traces", logger });
 }

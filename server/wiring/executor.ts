@@ -18,11 +18,17 @@ export interface ExecutorWiringOptions {
   readonly screenToolResult?: AgentExecutorOptions["screenToolResult"];
 }
 
+/** The executor, and the names of the tools it can call (what a prompt may list). */
+export interface ExecutorParts {
+  readonly executor: AgentExecutor;
+  readonly toolNames: ReadonlySet<string>;
+}
+
 /** Builds the agent executor over the model gateway and the tool registry. */
-export function wireAgentExecutor(options: ExecutorWiringOptions): AgentExecutor {
+export function wireAgentExecutor(options: ExecutorWiringOptions): ExecutorParts {
   const { gateway, tracer, metrics } = options;
   const tools = createToolRegistry(options.tools ?? createBuiltinTools());
-  return createAgentExecutor({
+  const executor = createAgentExecutor({
     gateway,
     tools,
     toolRunner: createToolRunner({ registry: tools, defaultTimeoutMs: options.toolTimeoutMs }),
@@ -31,4 +37,5 @@ export function wireAgentExecutor(options: ExecutorWiringOptions): AgentExecutor
     onToolCall: (call) => metrics.recordToolCall(call),
     ...(options.screenToolResult === undefined ? {} : { screenToolResult: options.screenToolResult }),
   });
+  return { executor, toolNames: new Set(tools.list().map((tool) => tool.name)) };
 }

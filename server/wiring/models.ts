@@ -17,7 +17,11 @@ import type { Closers } from "./closers.js";
 
 /** What {@link wireModels} needs. */
 export interface ModelWiringOptions {
-  readonly config: Pick<Config, "models" | "openaiBaseUrl" | "openaiApiKey" | "simulatorFaults" | "cache">;
+  readonly config: Pick<Config, "models" | "openaiBaseUrl" | "simulatorFaults" | "cache">;
+  /** The API key each model's calls send, read at each call (see `SecretParts.providerKey`). */
+  readonly providerKey: (model: string) => () => string;
+  /** `REDIS_URL` for the cache's shared tier, read at each reconnection; undefined without Redis. */
+  readonly redisUrl: (() => string) | undefined;
   readonly tracing: Tracing;
   /** `fetch` for the model HTTP calls, carrying the trace. */
   readonly tracedFetch: Fetch;
@@ -41,7 +45,7 @@ export interface ModelParts {
  * logged, and its breakers observed by the metrics.
  */
 export async function wireModels(options: ModelWiringOptions, closers: Closers): Promise<ModelParts> {
-  const { config, tracing, tracedFetch, metrics, logger } = options;
+  const { config, providerKey, redisUrl, tracing, tracedFetch, metrics, logger } = options;
   // Models without a base URL of their own use OPENAI_BASE_URL, or else the
   // built-in simulator, started in-process to serve them.
   const simulated = config.models.filter((m) => m.baseUrl === undefined && config.openaiBaseUrl === undefined);
@@ -68,7 +72,7 @@ export async function wireModels(options: ModelWiringOptions, closers: Closers):
           maxEntries: config.cache.maxEntries,
           maxBytes: config.cache.maxBytes,
           ttlMs: config.cache.ttlMs,
-          redisUrl: config.cache.redisUrl,
+          redisUrl,
           redisTimeoutMs: config.cache.redisTimeoutMs,
           // The version in the prefix keeps replicas of two releases out of each other's entries.
           keyPrefix: `agent:cache:v${cachedTurnVersion}:`,
@@ -87,7 +91,8 @@ export async function wireModels(options: ModelWiringOptions, closers: Closers):
           createChatModel({
             model: model.name,
             baseUrl,
-            apiKey: model.apiKey ?? config.openaiApiKey ?? "simulator",
+            // Read per call: calls after a reload send the reread key, calls under way keep theirs.
+            apiKey: providerKey(model.name),
             temperature: model.temperature,
             tracer: tracing.tracer,
             propagator: tracing.propagator,

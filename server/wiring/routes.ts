@@ -2,6 +2,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
 import { AuditService } from "../../gen/agent/v1/audit_service_pb.js";
+import { PromptService } from "../../gen/agent/v1/prompt_service_pb.js";
 import { RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
@@ -12,7 +13,6 @@ import type { Config } from "../config.js";
 import type { ResponseCache } from "../model/cache/index.js";
 import type { CachedTurn } from "../model/cached-turn.js";
 import type { ModelGateway } from "../model/model-gateway.js";
-import { defaultPrompt } from "../prompts/prompt-version.js";
 import { createAgentService } from "../rpc/agent-service.js";
 import { createGetThreadHandler } from "../rpc/get-thread.js";
 import { createGrpcHealthService } from "../rpc/grpc-health-service.js";
@@ -20,6 +20,7 @@ import type { HealthStatus } from "../rpc/health-status.js";
 import { guardRequestMessages } from "../rpc/request-message-guard.js";
 import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
+import { createPromptService } from "../rpc/prompt-service.js";
 import { createRunLifecycle } from "../runs/run-lifecycle.js";
 import type { PrincipalLimiter } from "../limits/principal-limiter.js";
 import type { OutputRedaction } from "../runs/redacted-events.js";
@@ -27,20 +28,23 @@ import type { RunLimiter } from "../runs/run-limiter.js";
 import { loadThreadHistory } from "../runs/thread-history.js";
 import type { ServiceStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
+import type { PromptParts } from "./prompts.js";
 import type { RunParts } from "./runs.js";
 
 /** Every service {@link createRoutes} registers, for the answer to a request no route matches. */
-export const routedServices = [AgentService, RunService, AuditService, Health] as const;
+export const routedServices = [AgentService, RunService, PromptService, AuditService, Health] as const;
 
 /** What {@link createRoutes} needs. */
 export interface RoutesWiringOptions {
-  readonly config: Pick<Config, "threads" | "store" | "http" | "limits">;
+  readonly config: Pick<Config, "threads" | "store" | "http" | "limits" | "prompts">;
   readonly executor: AgentExecutor;
   /** Defaults and caps for caller-supplied limits. */
   readonly limits: RequestLimits;
   readonly limiter: RunLimiter;
   readonly store: ServiceStore;
   readonly runs: RunParts;
+  /** The prompts runs choose from, and how they change. */
+  readonly prompts: PromptParts;
   /** Appends every run's actions to the audit log; AuditService reads it back. */
   readonly audit: AuditWriter;
   readonly health: HealthStatus;
@@ -60,7 +64,7 @@ export interface RoutesWiringOptions {
 
 /**
  * The router function: the run lifecycle behind `AgentService`, `RunService`,
- * the audit log behind `AuditService`, and `grpc.health.v1.Health`, every
+ * the prompts behind `PromptService`, the audit log behind `AuditService`, and `grpc.health.v1.Health`, every
  * method guarded by the request size limit.
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
@@ -84,8 +88,10 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
             loadThreadHistory(store, thread, { maxRuns: config.threads.historyRuns, maxChars: config.threads.historyChars }),
           idempotencyTtlMs: config.store.idempotencyTtlHours * 3_600_000,
           durableWaitMs: config.store.flushTimeoutMs,
-          // One prompt for every run, until the prompt registry chooses one per run.
-          prompt: defaultPrompt,
+          prompts: {
+            defaultPrompt: config.prompts.defaultPrompt,
+            resolve: (name, version) => options.prompts.catalog.resolve(name, version),
+          },
           stopping,
           replicaId,
           turnReserveTokens: config.limits.turnReserveTokens,
@@ -109,6 +115,16 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
         watcher,
         signals,
         getThread: createGetThreadHandler({ store, recorder, logger, principalOf: (ctx) => principalOf(ctx).id }),
+      }),
+    );
+    router.service(
+      PromptService,
+      createPromptService({
+        store,
+        catalog: options.prompts.catalog,
+        registrar: options.prompts.registrar,
+        flushAudit: (signal) => audit.flush(signal),
+        logger,
       }),
     );
     router.service(AuditService, createAuditService({ store, writer: audit, logger }));

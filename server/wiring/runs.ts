@@ -18,6 +18,8 @@ export interface RunsWiringOptions {
   /** The open run store; it must close after everything started here (register it first). */
   readonly store: RunStore;
   readonly settings: Config["store"];
+  /** `DATABASE_URL`, read for each new connection; undefined with the embedded store. */
+  readonly databaseUrl: (() => string) | undefined;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
 }
@@ -41,13 +43,13 @@ export interface RunParts {
  * store; a cancel signal from any replica cancels the live run it names.
  */
 export async function wireRuns(options: RunsWiringOptions, closers: Closers): Promise<RunParts> {
-  const { store, settings, metrics, logger } = options;
+  const { store, settings, databaseUrl, metrics, logger } = options;
   const replicaId = randomUUID();
   // Watch and cancel reach other replicas through PostgreSQL; the embedded store has no others.
   const signals =
-    settings.databaseUrl === undefined
+    databaseUrl === undefined
       ? createLocalRunSignals()
-      : await createPostgresRunSignals({ connectionString: settings.databaseUrl, logger, replicaId });
+      : await createPostgresRunSignals({ connectionString: databaseUrl, logger, replicaId });
   closers.push(() => signals.close());
   const live = createLiveRuns();
   signals.onCancel((runId) => live.cancel(runId, canceledByRequest(runId)));

@@ -7,6 +7,8 @@ import type { Closers } from "./closers.js";
 /** What {@link openRunStore} needs. */
 export interface StoreWiringOptions {
   readonly settings: Config["store"];
+  /** `DATABASE_URL`, read for each new connection (see `SecretParts.databaseUrl`). */
+  readonly databaseUrl: (() => string) | undefined;
   /** What a new embedded store starts from; default the `AGENT_DATA_TEMPLATE` file, if any. */
   readonly pgliteTemplate: Blob | undefined;
   readonly logger: Logger;
@@ -18,15 +20,15 @@ export interface StoreWiringOptions {
  * stopped process left running.
  */
 export async function openRunStore(options: StoreWiringOptions, closers: Closers): Promise<ServiceStore> {
-  const { settings, logger } = options;
+  const { settings, databaseUrl, logger } = options;
   const pgliteTemplate =
     options.pgliteTemplate ?? (settings.dataTemplate === undefined ? undefined : await readStoreTemplate(settings.dataTemplate));
   // PostgreSQL does its work in the database server; embedded PGlite does it in a thread of its own,
   // except in memory (`memory://`, which keeps nothing: for tests and trials), where starting fast matters more.
   const template = pgliteTemplate === undefined ? {} : { pgliteTemplate };
   const store =
-    settings.databaseUrl !== undefined
-      ? await openStore({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, poolSize: settings.poolSize, logger })
+    databaseUrl !== undefined
+      ? await openStore({ databaseUrl, dataDir: settings.dataDir, poolSize: settings.poolSize, logger })
       : settings.dataDir === "memory://"
         ? await openStore({ dataDir: settings.dataDir, ...template })
         : await openStoreInWorker({ dataDir: settings.dataDir, ...template });

@@ -9,6 +9,8 @@ import type { Closers } from "./closers.js";
 /** What {@link wireTelemetry} needs. */
 export interface TelemetryWiringOptions {
   readonly settings: Config["telemetry"];
+  /** `OTEL_EXPORTER_OTLP_HEADERS`, read at each export (see `SecretParts.otlpHeaders`). */
+  readonly otlpHeaders: () => Readonly<Record<string, string>>;
   /** The service's version, on every span and metric. */
   readonly version: string;
   readonly logger: Logger;
@@ -25,12 +27,12 @@ export interface TelemetryParts {
 
 /** Starts tracing, then the metrics provider, and creates the service's instruments on its meter. */
 export async function wireTelemetry(options: TelemetryWiringOptions, closers: Closers): Promise<TelemetryParts> {
-  const { settings, version, logger } = options;
+  const { settings, otlpHeaders, version, logger } = options;
   const tracing = createTracing({
     serviceName: settings.serviceName,
     serviceVersion: version,
     otlpUrl: settings.otlpTracesUrl,
-    otlpHeaders: settings.otlpHeaders,
+    otlpHeaders,
     recordContent: settings.recordContent,
     exportDelayMs: settings.spanExportDelayMs,
     spanFile: settings.spanFile,
@@ -48,7 +50,7 @@ export async function wireTelemetry(options: TelemetryWiringOptions, closers: Cl
       : {
           otlp: {
             url: settings.otlpMetricsUrl,
-            headers: settings.otlpHeaders,
+            headers: otlpHeaders,
             intervalMs: settings.metricExportIntervalMs,
           },
         }),

@@ -1,11 +1,14 @@
 import { Redis, ReplyError } from "ioredis";
 import type { Logger } from "pino";
+import { followRedisCredentials } from "../../redis-credentials.js";
+import { secretReader, type SecretSource } from "../../secret-source.js";
 import { redactRedisUrl } from "./redis-url.js";
 import type { CacheEvent, RedisTierState } from "./response-cache-options.js";
 
 /** How to reach Redis and how long to wait for it. */
 export interface RedisTierOptions {
-  readonly url: string;
+  /** A function is read at each reconnection, for its credentials only (see `followRedisCredentials`). */
+  readonly url: SecretSource;
   readonly keyPrefix: string;
   readonly timeoutMs: number;
   readonly logger: Logger;
@@ -59,8 +62,9 @@ const deleteIfUnchangedScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then r
 /** Connects to Redis at `options.url` and returns the tier over that client. */
 export function createRedisTier(options: RedisTierOptions): RedisTier {
   const { keyPrefix, timeoutMs, logger, onEvent } = options;
-  const redis = redactRedisUrl(options.url);
-  const client = new Redis(options.url, {
+  const url = secretReader(options.url);
+  const redis = redactRedisUrl(url());
+  const client = new Redis(url(), {
     lazyConnect: false,
     // Fail at once while disconnected instead of queueing behind a dead connection.
     enableOfflineQueue: false,
@@ -68,6 +72,7 @@ export function createRedisTier(options: RedisTierOptions): RedisTier {
     connectTimeout: connectTimeoutMs,
     retryStrategy: (attempt) => Math.min(100 * 2 ** (attempt - 1), maxReconnectDelayMs),
   });
+  followRedisCredentials(client, url);
 
   // "connecting" is reported as degraded: Redis is not serving yet, but nothing
   // has gone wrong, so reaching "ready" first is not logged as a recovery.

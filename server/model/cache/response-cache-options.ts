@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { secretReader, type SecretSource } from "../../secret-source.js";
 import { redactRedisUrl } from "./redis-url.js";
 
 /** Where a cached value was found: in process memory or in Redis. */
@@ -40,9 +41,11 @@ export interface ResponseCacheOptions<T> {
   readonly ttlMs?: number;
   /**
    * Redis URL such as `redis://127.0.0.1:6379/0`; when set, Redis is the
-   * second tier. An empty string means none. Default none.
+   * second tier. An empty string means none. Default none. A function is
+   * read at each reconnection, for the credentials only (a password reread
+   * on SIGHUP); the server stays the first URL's.
    */
-  readonly redisUrl?: string;
+  readonly redisUrl?: SecretSource;
   /** Prefix of every Redis key. Default `agent:cache:`. */
   readonly keyPrefix?: string;
   /** Longest wait for one Redis command before treating Redis as unavailable for this call. Default 50 ms. */
@@ -60,7 +63,7 @@ export interface ResolvedResponseCacheOptions<T> {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly ttlMs: number;
-  readonly redisUrl: string | undefined;
+  readonly redisUrl: SecretSource | undefined;
   readonly keyPrefix: string;
   readonly redisTimeoutMs: number;
   readonly logger: Logger;
@@ -79,7 +82,7 @@ export function resolveResponseCacheOptions<T>(options: ResponseCacheOptions<T>)
     maxEntries: options.maxEntries ?? 1000,
     maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
     ttlMs: options.ttlMs ?? 10 * 60 * 1000,
-    redisUrl: options.redisUrl === "" ? undefined : options.redisUrl,
+    redisUrl: options.redisUrl === undefined || secretReader(options.redisUrl)() === "" ? undefined : options.redisUrl,
     keyPrefix: options.keyPrefix ?? "agent:cache:",
     redisTimeoutMs: options.redisTimeoutMs ?? 50,
     logger: options.logger,
@@ -91,7 +94,7 @@ export function resolveResponseCacheOptions<T>(options: ResponseCacheOptions<T>)
   requireInteger("ttlMs", resolved.ttlMs, 1);
   requireInteger("redisTimeoutMs", resolved.redisTimeoutMs, 1);
   if (resolved.redisUrl !== undefined) {
-    requireRedisUrl(resolved.redisUrl);
+    requireRedisUrl(secretReader(resolved.redisUrl)());
   }
   return Object.freeze(resolved);
 }

@@ -1,0 +1,201 @@
+import { Code, type ConnectError } from "@connectrpc/connect";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "pino";
+import { connectErrorWithDetail } from "../errors/error-detail.js";
+import type { ActivePrompts, PromptStore, PromptVersionRow } from "../store/index.js";
+import type { PromptContent } from "./prompt-content.js";
+import { compilePrompt } from "./prompt-render.js";
+import type { PromptVariablesError } from "./prompt-variables-error.js";
+import type { PromptVersion } from "./prompt-version.js";
+
+/** One version of a prompt, ready to run. */
+export interface CatalogPrompt {
+  readonly name: string;
+  readonly version: string;
+  /** `name@version`, what runs report. */
+  readonly id: string;
+  readonly content: PromptContent;
+  /**
+   * The version with the run's variables filled in, for the executor.
+   * @throws {ConnectError} INVALID_ARGUMENT (reason PROMPT_VARIABLES) naming each variable missing or not declared.
+   */
+  bind(variables: Readonly<Record<string, string>>): PromptVersion;
+}
+
+/** Options of {@link createPromptCatalog}. */
+export interface PromptCatalogOptions {
+  readonly store: Pick<PromptStore, "activePrompts" | "promptsGeneration" | "getPromptVersion">;
+  readonly logger: Logger;
+  /** How often the store's generation is polled for activations made on other replicas. Default 1,000 ms. */
+  readonly refreshMs?: number;
+  /** Pinned versions kept after their first use. Default 1,000. */
+  readonly maxPinned?: number;
+  /** Told after each poll, for metrics: whether it read anything beyond the generation. */
+  readonly onRefresh?: (refresh: { readonly outcome: "unchanged" | "reloaded" | "error" }) => void;
+}
+
+/**
+ * The prompts runs use, served from memory: every prompt's active version,
+ * and each pinned version once it has been asked for (versions never
+ * change, so a pinned one is cached for good). Choosing a run's prompt
+ * queries the store only for a pinned version not seen before.
+ */
+export interface PromptCatalog {
+  /**
+   * The version a run of `name` uses: `version` when pinned, the active one
+   * otherwise.
+   * @throws {ConnectError} INVALID_ARGUMENT, reason PROMPT_NOT_FOUND or PROMPT_VERSION_NOT_FOUND, naming what is missing;
+   *   UNAVAILABLE when a pinned version must be read and the store cannot answer.
+   */
+  resolve(name: string, version: string): CatalogPrompt | Promise<CatalogPrompt>;
+  /** The active version of `name`, if it has one. */
+  active(name: string): CatalogPrompt | undefined;
+  /** Reloads the active versions now (after an activation on this replica). */
+  refresh(): Promise<void>;
+  /** The store's activation generation the catalog is current as of. */
+  generation(): number;
+  /** Stops polling. */
+  close(): void;
+}
+
+/**
+ * Loads the active versions, then keeps them current: every `refreshMs` it
+ * asks the store for the activation generation (one row, one index read),
+ * and reloads the active versions only when it changed. A replica therefore
+ * runs another replica's activation within `refreshMs` plus one query. While
+ * the store is down the catalog keeps serving what it has, and logs once.
+ */
+export async function createPromptCatalog(options: PromptCatalogOptions): Promise<PromptCatalog> {
+  const { store, logger, onRefresh } = options;
+  const refreshMs = options.refreshMs ?? 1_000;
+  let activeByName = new Map<string, CatalogPrompt>();
+  let current = -1;
+  const pinned = new LRUCache<string, CatalogPrompt>({ max: options.maxPinned ?? 1_000 });
+  let failing = false;
+  let refreshing: Promise<void> | undefined;
+
+  const load = (active: ActivePrompts) => {
+    const next = new Map<string, CatalogPrompt>();
+    for (const row of active.prompts) {
+      // The same version keeps its compiled form across reloads.
+      const known = activeByName.get(row.name);
+      next.set(row.name, known?.version === row.version ? known : catalogPrompt(row));
+    }
+    activeByName = next;
+    current = active.generation;
+  };
+
+  const poll = async (): Promise<void> => {
+    try {
+      const generation = await store.promptsGeneration();
+      if (generation === current) {
+        onRefresh?.({ outcome: "unchanged" });
+      } else {
+        load(await store.activePrompts());
+        onRefresh?.({ outcome: "reloaded" });
+      }
+      if (failing) {
+        failing = false;
+        logger.info("the prompt store answers again: active prompt versions are current");
+      }
+    } catch (err) {
+      onRefresh?.({ outcome: "error" });
+      if (!failing) {
+        failing = true;
+        logger.warn({ err }, "cannot read the active prompt versions: runs use the ones read before until the store answers");
+      }
+    }
+  };
+
+  const refresh = (): Promise<void> => {
+    // One read at a time; a refresh asked for during one waits for the next.
+    refreshing = (refreshing ?? Promise.resolve()).then(poll).finally(() => undefined);
+    return refreshing;
+  };
+
+  load(await store.activePrompts());
+  const timer = setInterval(() => void refresh(), refreshMs);
+  timer.unref();
+
+  return {
+    resolve(name, version) {
+      if (version === "") {
+        const active = activeByName.get(name);
+        if (active === undefined) {
+          throw promptNotFound(name);
+        }
+        return active;
+      }
+      const active = activeByName.get(name);
+      if (active?.version === version) {
+        return active;
+      }
+      const cached = pinned.get(`${name}@${version}`);
+      if (cached !== undefined) {
+        return cached;
+      }
+      return (async () => {
+        let row: PromptVersionRow | undefined;
+        try {
+          row = await store.getPromptVersion(name, version);
+        } catch (err) {
+          throw connectErrorWithDetail("the prompt store is unavailable, and the pinned prompt version must be read from it; retry shortly", Code.Unavailable, {
+            reason: "PROMPT_STORE_UNAVAILABLE",
+            retryAfterMs: 1_000,
+          }, err);
+        }
+        if (row === undefined) {
+          // A prompt has an active version from its first registration on: a name not active here is unknown.
+          throw activeByName.has(name)
+            ? connectErrorWithDetail(`prompt "${name}" has no version "${version}"; ListPromptVersions lists its versions`, Code.InvalidArgument, {
+                reason: "PROMPT_VERSION_NOT_FOUND",
+              })
+            : promptNotFound(name);
+        }
+        const prompt = catalogPrompt(row);
+        pinned.set(prompt.id, prompt);
+        return prompt;
+      })();
+    },
+    active: (name) => activeByName.get(name),
+    refresh,
+    generation: () => current,
+    close: () => clearInterval(timer),
+  };
+}
+
+function promptNotFound(name: string): ConnectError {
+  return connectErrorWithDetail(`there is no prompt "${name}"; ListPrompts lists the prompts, RegisterPrompt adds one`, Code.InvalidArgument, {
+    reason: "PROMPT_NOT_FOUND",
+  });
+}
+
+/** A stored version, compiled once. */
+export function catalogPrompt(row: PromptVersionRow): CatalogPrompt {
+  const content = JSON.parse(row.content) as PromptContent;
+  const compiled = compilePrompt(content);
+  const id = `${row.name}@${row.version}`;
+  return Object.freeze({
+    name: row.name,
+    version: row.version,
+    id,
+    content,
+    bind(variables: Readonly<Record<string, string>>): PromptVersion {
+      // Checked here, before the run starts; rendering checks again.
+      const mismatch = compiled.check(variables);
+      if (mismatch !== undefined) {
+        throw variablesError(id, mismatch);
+      }
+      return {
+        id,
+        kind: content.kind,
+        tools: content.tools,
+        messages: (input, history) => compiled.render({ input, variables, history }),
+      };
+    },
+  });
+}
+
+function variablesError(id: string, err: PromptVariablesError): ConnectError {
+  return connectErrorWithDetail(`${err.message} (prompt ${id})`, Code.InvalidArgument, { reason: "PROMPT_VARIABLES" }, err);
+}

@@ -1,0 +1,81 @@
+import type { Logger } from "pino";
+import type { AuditAppender } from "../runs/run-audit.js";
+import type { Config } from "../config.js";
+import { createPromptCatalog, type PromptCatalog } from "../prompts/prompt-catalog.js";
+import { isPromptDefinitionError } from "../prompts/prompt-definition-error.js";
+import { createPromptRegistrar, type PromptRegistrar } from "../prompts/prompt-registrar.js";
+import { readPromptsFile, type DeclaredPrompt } from "../prompts/prompts-file.js";
+import { defaultPromptContent, defaultPromptName } from "../prompts/prompt-version.js";
+import { StartupError } from "../startup-error.js";
+import type { PromptStore } from "../store/index.js";
+import type { Closers } from "./closers.js";
+
+/** The prompts' catalog (what runs use) and registrar (how they change). */
+export interface PromptParts {
+  readonly catalog: PromptCatalog;
+  readonly registrar: PromptRegistrar;
+}
+
+/** What {@link wirePrompts} needs. */
+export interface PromptsWiringOptions {
+  readonly settings: Config["prompts"];
+  readonly store: PromptStore;
+  readonly audit: AuditAppender;
+  /** The tools a prompt may list. */
+  readonly toolNames: ReadonlySet<string>;
+  readonly logger: Logger;
+}
+
+/** Who registers and activates what start-up declares, in the audit log and the activation history. */
+const startupPrincipal = "startup";
+
+/**
+ * Seeds the store, then opens the catalog over it: the built-in `default`
+ * agent prompt is registered (and active, if the prompt is new), so the
+ * quick start needs nothing; then every prompt of `AGENT_PROMPTS_FILE` is
+ * registered and, unless it says `activate: false`, activated. Both are
+ * idempotent: the same content is the same version, and activating the
+ * active version changes nothing, so replicas that start together agree.
+ */
+export async function wirePrompts(options: PromptsWiringOptions, closers: Closers): Promise<PromptParts> {
+  const { settings, store, audit, toolNames, logger } = options;
+  let declared: readonly DeclaredPrompt[] = [];
+  if (settings.file !== undefined) {
+    try {
+      declared = await readPromptsFile(settings.file);
+    } catch (err) {
+      throw new StartupError("AGENT_PROMPTS_FILE", err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+  // The registrar refreshes the catalog after each change; while seeding there is none yet (it loads after).
+  const opened: { catalog?: PromptCatalog } = {};
+  const registrar = createPromptRegistrar({ store, audit, knownTools: toolNames, catalog: { refresh: async () => opened.catalog?.refresh() } });
+  const seed = async (name: string, definition: unknown, note: string, activate: boolean, where: string) => {
+    try {
+      const registration = await registrar.register({ name, definition, note, activate, author: startupPrincipal, traceId: "" });
+      if (registration.created || registration.activation !== undefined) {
+        logger.info(
+          { prompt: name, version: registration.row.version, created: registration.created, activated: registration.activation !== undefined },
+          `prompt ${name} from ${where}`,
+        );
+      }
+    } catch (err) {
+      throw isPromptDefinitionError(err)
+        ? new StartupError("AGENT_PROMPTS_FILE", `prompt ${name}: ${err.message}`, { cause: err })
+        : new Error(`cannot register prompt ${name} from ${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  };
+  await seed(defaultPromptName, defaultPromptContent, "the built-in agent prompt", false, "the built-in default");
+  for (const prompt of declared) {
+    await seed(prompt.name, prompt.definition, prompt.note, prompt.activate, settings.file ?? "");
+  }
+  const catalog = await createPromptCatalog({ store, logger, refreshMs: settings.refreshMs });
+  opened.catalog = catalog;
+  closers.push(async () => catalog.close());
+  if (catalog.active(settings.defaultPrompt) === undefined) {
+    throw new StartupError("AGENT_DEFAULT_PROMPT", `names prompt ${settings.defaultPrompt}, which is not registered: declare it in AGENT_PROMPTS_FILE or register it`, {
+      cause: undefined,
+    });
+  }
+  return { catalog, registrar };
+}
