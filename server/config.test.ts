@@ -76,6 +76,23 @@ describe("loadConfig", () => {
     expect(config.models[0]?.price).toEqual({ inputPerMillion: 1, outputPerMillion: 2 });
   });
 
+  it("gives structured output to the built-in simulator's models, and to a provider's only when the models file says so", () => {
+    expect(loadConfig({}).models.map((m) => m.structuredOutput)).toEqual([true, true]);
+    expect(loadConfig({ OPENAI_BASE_URL: "https://api.openai.com/v1", AGENT_MODELS: "gpt-4o-mini" }).models[0]?.structuredOutput).toBe(false);
+    const path = modelsFile({
+      models: [
+        { name: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-x", structuredOutput: true },
+        { name: "vllm", baseUrl: "http://127.0.0.1:9002/v1", apiKey: "sk-y" },
+        { name: "simulated" },
+      ],
+    });
+    expect(loadConfig({ AGENT_MODELS_FILE: path }).models.map((m) => [m.name, m.structuredOutput])).toEqual([
+      ["openai", true],
+      ["vllm", false],
+      ["simulated", true],
+    ]);
+  });
+
   it.each([
     { content: "{", problem: /AGENT_MODELS_FILE: .*is not valid JSON/ },
     { content: { models: [] }, problem: /AGENT_MODELS_FILE: .*models: must list at least one model/ },

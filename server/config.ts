@@ -23,6 +23,13 @@ export interface ModelSettings {
   readonly temperature: number;
   /** Cache answers even when `temperature` is above 0. Default false. */
   readonly cacheAnyTemperature: boolean;
+  /**
+   * The model has a structured-output mode (OpenAI's `response_format` with a
+   * JSON Schema), used for prompts with an output schema. The models file's
+   * `structuredOutput`; default false, but true for models the built-in
+   * simulator serves (no base URL of their own and no `OPENAI_BASE_URL`).
+   */
+  readonly structuredOutput: boolean;
   /** Timeouts, retries and circuit breaker. */
   readonly policy: ResolvedModelPolicyOptions;
   /** Price override; undefined uses the built-in price table. */
@@ -181,6 +188,8 @@ export interface Config {
     readonly defaultPrompt: string;
     /** How often each replica looks for activations made elsewhere. `AGENT_PROMPT_REFRESH_MS`, default 1,000. */
     readonly refreshMs: number;
+    /** How often each replica checks the running canaries. `AGENT_CANARY_CHECK_MS`, default 5,000. */
+    readonly canaryCheckMs: number;
   };
   /**
    * The secret settings given as `NAME_FILE` (see {@link secretSettings}, and
@@ -390,6 +399,7 @@ const environmentSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9._-]{0,63}$/, "must be a prompt name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter")
     .default("default"),
   AGENT_PROMPT_REFRESH_MS: integer(50, 3_600_000).default(1_000),
+  AGENT_CANARY_CHECK_MS: integer(50, 3_600_000).default(5_000),
   AGENT_JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a JWKS document" }).optional()),
   AGENT_JWT_PUBLIC_KEY: optionalText,
   AGENT_JWT_ISSUER: optionalText,
@@ -519,13 +529,15 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     apiKeyEnv: undefined,
     temperature: 0,
     cacheAnyTemperature: false,
+    // Without OPENAI_BASE_URL these are the built-in simulator's models, which have it.
+    structuredOutput: e.OPENAI_BASE_URL === undefined,
     policy,
     price: undefined,
   }));
   if (e.AGENT_MODELS_FILE !== undefined) {
     try {
       models = readModelsFile(e.AGENT_MODELS_FILE).map((entry) => {
-        const { name, baseUrl, apiKey, apiKeyEnv, temperature, cacheAnyTemperature, price, ...knobs } = entry;
+        const { name, baseUrl, apiKey, apiKeyEnv, temperature, cacheAnyTemperature, structuredOutput, price, ...knobs } = entry;
         // A secret setting (OPENAI_API_KEY, say) was read from its file above already.
         const keyFromEnv =
           apiKeyEnv === undefined || isSecretSettingName(apiKeyEnv) ? undefined : withSecretFiles(env, [apiKeyEnv]);
@@ -544,6 +556,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
           apiKeyEnv: apiKey === undefined ? apiKeyEnv : undefined,
           temperature: temperature ?? 0,
           cacheAnyTemperature: cacheAnyTemperature ?? false,
+          structuredOutput: structuredOutput ?? (baseUrl === undefined && e.OPENAI_BASE_URL === undefined),
           policy: { ...policy, ...knobs },
           price,
         };
@@ -649,7 +662,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
             customPatterns: Object.freeze(e.AGENT_REDACTION_PATTERNS ?? []),
           }),
     injectionScreen: e.AGENT_INJECTION_SCREEN === "off" ? undefined : Object.freeze({ threshold: e.AGENT_INJECTION_THRESHOLD }),
-    prompts: Object.freeze({ file: e.AGENT_PROMPTS_FILE, defaultPrompt: e.AGENT_DEFAULT_PROMPT, refreshMs: e.AGENT_PROMPT_REFRESH_MS }),
+    prompts: Object.freeze({ file: e.AGENT_PROMPTS_FILE, defaultPrompt: e.AGENT_DEFAULT_PROMPT, refreshMs: e.AGENT_PROMPT_REFRESH_MS, canaryCheckMs: e.AGENT_CANARY_CHECK_MS }),
     limits: Object.freeze({ policy: limitsPolicy, redisUrl: e.REDIS_URL, turnReserveTokens: e.AGENT_BUDGET_TURN_RESERVE_TOKENS }),
     secretFiles: Object.freeze(secretFiles),
     logLevel: e.LOG_LEVEL,

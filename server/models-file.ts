@@ -11,6 +11,8 @@ const modelEntrySchema = z.strictObject({
   apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional(),
   temperature: z.number().min(0).max(2).optional(),
   cacheAnyTemperature: z.boolean().optional(),
+  // The model takes OpenAI's `response_format` with a JSON Schema; default false (true for the built-in simulator's, see config.ts).
+  structuredOutput: z.boolean().optional(),
   attemptTimeoutMs: positiveMs.optional(),
   totalTimeoutMs: positiveMs.optional(),
   maxRetries: z.number().int().min(0).max(10).optional(),

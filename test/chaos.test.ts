@@ -270,7 +270,9 @@ describe("a hung primary", () => {
     const metrics = await scrape(chaos.service.metricsUrl);
     const small = { gen_ai_request_model: "sim-small" };
     expect(metrics.labelValues(modelCallCount, "error_type", { ...small, agent_outcome: "error" })).toEqual([attemptTimeout]);
-    expect(metrics.sum(modelCallCount, { ...small, agent_outcome: "error" })).toBe(provider.stats().byModel["sim-small"]);
+    // Every attempt the provider saw was counted, as a timeout; on a loaded machine an attempt can
+    // also time out before its request reaches the provider, so the count may be higher.
+    expect(metrics.sum(modelCallCount, { ...small, agent_outcome: "error" })).toBeGreaterThanOrEqual(provider.stats().byModel["sim-small"] ?? 0);
     expect(metrics.sum(modelCallCount, { ...small, agent_outcome: "circuit_open" })).toBeGreaterThan(0);
     expect(metrics.sum("agent_model_breaker_state", small)).toBe(2);
     expect(metrics.labelValues("rpc_server_requests_total", "rpc_status_code")).toEqual(["ok"]);

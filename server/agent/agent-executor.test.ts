@@ -5,7 +5,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { ExecuteResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
 import { StopReason, ToolCallStatus } from "../../gen/agent/v1/run_pb.js";
 import type { ModelGateway, ModelTurn, ModelTurnEvent, ModelTurnRequest, RequestedToolCall } from "../model/model-gateway.js";
-import { createPromptVersion } from "../prompts/prompt-version.js";
+import { createPromptVersion, type PromptVersion } from "../prompts/prompt-version.js";
 import { createAgentExecutor, type RunRequest } from "./agent-executor.js";
 import { decodeRunState, encodeRunState } from "./run-state.js";
 import { applyRunEvent, createRunSummary } from "./run-summary.js";
@@ -389,5 +389,110 @@ describe("agent executor", () => {
       await run.return();
       expect(modelSignal?.aborted).toBe(true);
     });
+  });
+});
+
+describe("agent executor with an output schema", () => {
+  const sentimentSchema = {
+    type: "object",
+    properties: { label: { enum: ["positive", "negative", "neutral"] }, confidence: { type: "number" } },
+    required: ["label", "confidence"],
+  } as const;
+  const sentiment = (fields: Partial<PromptVersion> = {}): PromptVersion => ({
+    ...createPromptVersion("sentiment", "Analyze the sentiment."),
+    kind: "chain",
+    outputSchema: sentimentSchema,
+    ...fields,
+  });
+  const outputErrorsOf = (result: ReturnType<typeof completed>) =>
+    result.steps.flatMap((step) => (step.kind.case === "modelCall" ? [step.kind.value.outputErrors] : []));
+
+  it("ends with the parsed answer as structured output beside the text, and asks the model for the schema", async () => {
+    const text = '{"label": "positive", "confidence": 0.9}';
+    const gateway = scriptedGateway([answer(text)]);
+    const result = completed(await collect(executorWith(gateway).run(request({ prompt: sentiment() }), new AbortController().signal)));
+
+    expect(result.stopReason).toBe(StopReason.FINAL_ANSWER);
+    expect(result.output).toBe(text);
+    expect(result.structuredOutput).toEqual({ label: "positive", confidence: 0.9 });
+    expect(outputErrorsOf(result)).toEqual([[]]);
+    expect(gateway.requests[0]?.settings?.outputFormat).toEqual({ name: "sentiment", schema: sentimentSchema });
+  });
+
+  it("sends an invalid answer back with its errors, records them on the step, and ends with the valid retry", async () => {
+    const gateway = scriptedGateway([answer("I think it is positive."), answer('{"label": "great", "confidence": 1}'), answer('{"label": "positive", "confidence": 1}')]);
+    const result = completed(await collect(executorWith(gateway).run(request({ prompt: sentiment() }), new AbortController().signal)));
+
+    expect(result.stopReason).toBe(StopReason.FINAL_ANSWER);
+    expect(result.iterations).toBe(3);
+    expect(result.structuredOutput).toEqual({ label: "positive", confidence: 1 });
+    const [notJson, wrongLabel, valid] = outputErrorsOf(result);
+    expect(notJson).toEqual([expect.stringMatching(/^the answer is not valid JSON \(Unexpected token/)]);
+    expect(wrongLabel).toEqual(['$.label: must be one of "positive", "negative", "neutral"']);
+    expect(valid).toEqual([]);
+    // The model saw its answer and the errors, as the last two messages of the next turn.
+    const [answered, correction] = gateway.requests[2]?.messages.slice(-2) ?? [];
+    expect(answered?.getType()).toBe("ai");
+    expect(answered?.content).toBe('{"label": "great", "confidence": 1}');
+    expect(correction?.getType()).toBe("human");
+    expect(String(correction?.content)).toContain('- $.label: must be one of "positive", "negative", "neutral"');
+    expect(String(correction?.content)).toContain(`Reply with only a JSON object that matches this JSON Schema, and no other text: ${JSON.stringify(sentimentSchema)}`);
+  });
+
+  it("stops with MAX_ITERATIONS, no output and no structured output, when no answer validates in time", async () => {
+    const gateway = scriptedGateway([answer('{"label": "positive"}')]);
+    const result = completed(await collect(executorWith(gateway).run(request({ prompt: sentiment(), maxIterations: 2 }), new AbortController().signal)));
+
+    expect(result.stopReason).toBe(StopReason.MAX_ITERATIONS);
+    expect(result.iterations).toBe(2);
+    expect(result.output).toBe("");
+    expect(result.structuredOutput).toBeUndefined();
+    expect(outputErrorsOf(result)).toEqual([['$: must have the property "confidence"'], ['$: must have the property "confidence"']]);
+  });
+
+  it("counts a retry against the run's cost limit like any turn", async () => {
+    const gateway = scriptedGateway([answer("not JSON")]);
+    const result = completed(await collect(executorWith(gateway).run(request({ prompt: sentiment(), maxCostUsd: 0.0015 }), new AbortController().signal)));
+
+    expect(result.stopReason).toBe(StopReason.COST_LIMIT);
+    expect(gateway.requests).toHaveLength(2);
+    expect(result.structuredOutput).toBeUndefined();
+  });
+
+  it("offers a chain no tools, however many are registered", async () => {
+    const gateway = scriptedGateway([answer('{"label": "neutral", "confidence": 0.5}')]);
+    await collect(executorWith(gateway, [probeTool([])]).run(request({ prompt: sentiment() }), new AbortController().signal));
+
+    expect(gateway.requests[0]?.tools).toEqual([]);
+  });
+
+  it("checks only final answers: a turn that calls tools goes on to its tools", async () => {
+    const gateway = scriptedGateway([callTools(calculator("c1", '{"expression":"2 + 2"}')), answer('{"label": "neutral", "confidence": 4}')]);
+    const result = completed(await collect(executorWith(gateway).run(request({ prompt: sentiment({ kind: "agent" }) }), new AbortController().signal)));
+
+    expect(result.structuredOutput).toEqual({ label: "neutral", confidence: 4 });
+    expect(outputErrorsOf(result)).toEqual([[], []]);
+  });
+
+  it("tells the gateway which answers may be cached: only those that validate", async () => {
+    const gateway = scriptedGateway([answer('{"label": "positive", "confidence": 1}')]);
+    await collect(executorWith(gateway).run(request({ prompt: sentiment() }), new AbortController().signal));
+
+    const accepts = gateway.requests[0]?.acceptsAnswer;
+    expect(accepts?.('{"label": "positive", "confidence": 1}')).toBe(true);
+    expect(accepts?.("positive")).toBe(false);
+  });
+
+  it("passes the prompt version's temperature and output tokens to every model call", async () => {
+    const gateway = scriptedGateway([callTools(calculator("c1", '{"expression":"2 + 2"}')), answer("4")]);
+    const prompt: PromptVersion = { ...createPromptVersion("warm", "Be creative."), model: { temperature: 0.7, maxOutputTokens: 256 } };
+    await collect(executorWith(gateway).run(request({ prompt }), new AbortController().signal));
+
+    expect(gateway.requests.map((sent) => sent.settings)).toEqual([
+      { temperature: 0.7, maxOutputTokens: 256, outputFormat: undefined },
+      { temperature: 0.7, maxOutputTokens: 256, outputFormat: undefined },
+    ]);
+    // Free text: nothing to check.
+    expect(gateway.requests[0]?.acceptsAnswer).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
+import { clone, create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
@@ -15,10 +15,11 @@ import {
 } from "../../gen/agent/v1/run_pb.js";
 import type { ModelGateway, ModelTurn, RequestedToolCall } from "../model/model-gateway.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
+import { createAnswerCheck } from "./answer-check.js";
 import { createRunBudget, isRunTimeLimitError } from "./run-budget.js";
 import { copyRunState, type RunState } from "./run-state.js";
 import type { TurnMeter } from "./turn-meter.js";
-import { applyRunEvent, createRunSummary } from "./run-summary.js";
+import { applyRunEvent, createRunSummary, endRunSummary } from "./run-summary.js";
 import type { ToolCallErrorReason, ToolCallOutcome, ToolRegistry, ToolRunner } from "./tools/index.js";
 
 /** Dependencies of {@link createAgentExecutor}. */
@@ -109,7 +110,19 @@ export interface AgentExecutor {
   run(request: RunRequest, signal: AbortSignal): AsyncGenerator<StreamResponse, void, undefined>;
 }
 
-/** Creates the agent executor: model turn, tool calls, repeat, within limits. */
+/**
+ * Creates the agent executor: model turn, tool calls, repeat, within limits.
+ *
+ * A run's prompt version sets its model calls' temperature and output
+ * tokens. When the version declares an output schema, the schema is sent
+ * as the turn's output format (models with structured output get it as
+ * `response_format`, on every turn, tools or not) and every final answer is
+ * validated whatever the model: a valid one ends the run with its parsed
+ * value as `structured_output`; an invalid one is recorded on its step
+ * (`output_errors`) and goes back to the model with the errors, as one more
+ * turn within the run's iterations, time and cost. A run that runs out of
+ * them has no output and no structured output.
+ */
 export function createAgentExecutor(options: AgentExecutorOptions): AgentExecutor {
   const clock = options.clock ?? (() => performance.now());
   const newRunId = options.newRunId ?? randomUUID;
@@ -157,8 +170,13 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
     const messages: BaseMessage[] = resumed
       ? [...resumed.messages]
       : prompt.messages(request.input, request.history ?? []);
+    // With an output schema, a final answer must validate; an invalid one goes back to the model as a turn like any other.
+    const answerCheck = createAnswerCheck(prompt);
+    const settings = { ...prompt.model, outputFormat: answerCheck?.outputFormat };
+    const acceptsAnswer = answerCheck === undefined ? undefined : (text: string) => answerCheck.check(text).ok;
     let stopReason = StopReason.MAX_ITERATIONS;
     let output = "";
+    let structuredOutput: JsonObject | undefined;
     // False while the loop runs; still false in `finally` only when the
     // consumer stopped reading (the caller went away) at a yield.
     let settled = false;
@@ -195,6 +213,8 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
             streamText: request.streamText,
             traceContext: runContext,
             log,
+            settings,
+            acceptsAnswer,
           })) {
             switch (event.type) {
               case "delta":
@@ -222,12 +242,23 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
         if (turn === undefined) {
           throw new Error("the model gateway ended a turn without completing it");
         }
-        yield emit({ case: "modelCallFinished", value: { iteration, call: modelCallOf(turn) } });
+        // Only a final answer is checked, once, after the turn: never per chunk.
+        const checked = turn.toolCalls.length === 0 ? answerCheck?.check(turn.text) : undefined;
+        const outputErrors = checked?.ok === false ? checked.errors : [];
+        yield emit({ case: "modelCallFinished", value: { iteration, call: modelCallOf(turn, outputErrors) } });
 
         if (turn.toolCalls.length === 0) {
+          if (checked?.ok === false && answerCheck !== undefined) {
+            // Within the run's limits, like any turn: out of iterations, the run stops without an answer.
+            messages.push(new AIMessage(turn.text));
+            messages.push(answerCheck.correction(checked.errors));
+            request.onTurn?.({ iteration, messages: [...messages], summary: clone(ExecuteResponseSchema, summary) });
+            continue;
+          }
           if (turn.text.trim() !== "") {
             stopReason = StopReason.FINAL_ANSWER;
             output = turn.text;
+            structuredOutput = checked?.ok === true ? checked.value : undefined;
             break;
           }
           // An empty turn is malformed output: tell the model instead of failing the run.
@@ -300,9 +331,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
       }
     }
 
-    summary.stopReason = stopReason;
-    summary.output = output;
-    summary.duration = durationFromMs(Math.round(clock() - started));
+    endRunSummary(summary, { stopReason, output, structuredOutput, durationMs: clock() - started });
     span.setAttributes({
       "agent.stop_reason": StopReason[stopReason].toLowerCase(),
       "agent.iterations": summary.iterations,
@@ -358,7 +387,7 @@ export function createAgentExecutor(options: AgentExecutorOptions): AgentExecuto
   return { primaryModel, promptVersion: defaultPrompt.id, run };
 }
 
-function modelCallOf(turn: ModelTurn) {
+function modelCallOf(turn: ModelTurn, outputErrors: readonly string[]) {
   return create(ModelCallSchema, {
     model: turn.model,
     text: turn.text,
@@ -370,6 +399,7 @@ function modelCallOf(turn: ModelTurn) {
     duration: durationFromMs(Math.round(turn.durationMs)),
     cached: turn.cached,
     costUsd: turn.costUsd,
+    outputErrors: [...outputErrors],
   });
 }
 

@@ -1,6 +1,7 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { ExecuteResponseSchema, type ExecuteResponse, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
-import { StepSchema, UsageSchema } from "../../gen/agent/v1/run_pb.js";
+import { StepSchema, UsageSchema, type StopReason } from "../../gen/agent/v1/run_pb.js";
 
 /** An empty run summary, to fold events into with {@link applyRunEvent}. */
 export function createRunSummary(): ExecuteResponse {
@@ -53,4 +54,30 @@ export function applyRunEvent(summary: ExecuteResponse, event: StreamResponse): 
     case undefined:
       return;
   }
+}
+
+/** How a run ended: what its summary says beyond the fold of the events before `runCompleted`. */
+export interface RunEnding {
+  readonly stopReason: StopReason;
+  /** The final answer's text; empty when the run stopped without one. */
+  readonly output: string;
+  /**
+   * The final answer parsed, when the prompt version declares an output
+   * schema and the answer validated; undefined otherwise, and whenever the
+   * run stopped without a valid answer (out of iterations, time or cost).
+   */
+  readonly structuredOutput?: JsonObject | undefined;
+  readonly durationMs: number;
+}
+
+/**
+ * Writes how the run ended into its summary: the fields no event before
+ * `runCompleted` carries, so the summary that event (and so `Execute`)
+ * carries is the fold of the events plus exactly these.
+ */
+export function endRunSummary(summary: ExecuteResponse, ending: RunEnding): void {
+  summary.stopReason = ending.stopReason;
+  summary.output = ending.output;
+  summary.duration = durationFromMs(Math.round(ending.durationMs));
+  summary.structuredOutput = ending.structuredOutput;
 }

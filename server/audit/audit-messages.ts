@@ -12,6 +12,8 @@ const actionOf: Readonly<Record<string, AuditAction>> = {
   call_denied: AuditAction.CALL_DENIED,
   prompt_registered: AuditAction.PROMPT_REGISTERED,
   prompt_activated: AuditAction.PROMPT_ACTIVATED,
+  experiment_started: AuditAction.EXPERIMENT_STARTED,
+  experiment_ended: AuditAction.EXPERIMENT_ENDED,
 };
 
 /** An audit row as the API returns it. */

@@ -19,6 +19,8 @@ const adminMethods = new Set<string>([
   "agent.v1.AuditService/ListAuditEvents",
   "agent.v1.PromptService/RegisterPrompt",
   "agent.v1.PromptService/ActivatePromptVersion",
+  "agent.v1.PromptService/StartExperiment",
+  "agent.v1.PromptService/StopExperiment",
 ]);
 
 /** True for a method anyone may call, without credentials. */

@@ -1,6 +1,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { z } from "zod";
 import { cacheKey } from "./cache/index.js";
+import type { TurnSettings } from "./turn-settings.js";
 
 /** Format version of cached turns; bump it when {@link cachedTurnSchema} changes. */
 export const cachedTurnVersion = 2;
@@ -21,12 +22,16 @@ export type CachedTurn = z.infer<typeof cachedTurnSchema>;
 
 /**
  * The cache key of a model request: the model's scope (provider, name,
- * sampling settings) and the canonical messages and tools. Equal requests
- * have equal keys whatever the order of object keys.
+ * sampling settings), the canonical messages and tools, and the turn's own
+ * settings as sent to the model (temperature, output tokens, output format),
+ * so turns that ask for different ones never share an answer. Equal requests
+ * have equal keys whatever the order of object keys; a turn without settings
+ * has the key it had before settings existed.
  */
-export function turnCacheKey(scope: string, messages: readonly BaseMessage[], tools: readonly unknown[]): string {
+export function turnCacheKey(scope: string, messages: readonly BaseMessage[], tools: readonly unknown[], settings?: TurnSettings): string {
   return cacheKey({
     scope,
+    settings,
     messages: messages.map((message) => ({
       role: message.getType(),
       content: message.content,

@@ -1,6 +1,8 @@
 import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import type { ChatOpenAI } from "@langchain/openai";
+import type { TurnCallOptions } from "./chat-model.js";
 import type { StreamingChatModel } from "./model-gateway.js";
+import { responseFormatOf } from "./turn-settings.js";
 
 /**
  * Streams a ChatOpenAI's answers through its `_streamResponseChunks`, the
@@ -18,6 +20,10 @@ import type { StreamingChatModel } from "./model-gateway.js";
  * purpose: LangChain callbacks and LangSmith tracing set on the model do not
  * run. Request building, message conversion, the OpenAI SDK call (and its
  * abort on `signal`) and the chunk conversion are LangChain's, unchanged.
+ *
+ * Per-turn settings (see `turn-settings.ts`) become call options: the output
+ * format LangChain's `response_format`, temperature and output tokens the
+ * `turnSampling` that `createChatModel`'s request builder reads.
  *
  * What `_streamIterator` adds to each chunk is done here, where it matters:
  * the generation info (finish reason, model name) goes into the last chunk's
@@ -37,9 +43,15 @@ async function* chunksOf(
   messages: BaseMessage[],
   options: Parameters<StreamingChatModel["stream"]>[1],
 ): AsyncGenerator<AIMessageChunk, void, undefined> {
-  const { signal } = options;
-  // The same call options `chat.stream(messages, { signal, tools })` would pass down.
-  const callOptions: ChatOpenAI["ParsedCallOptions"] = { signal, tools: options.tools as ChatOpenAI["ParsedCallOptions"]["tools"] };
+  const { signal, settings } = options;
+  // The same call options `chat.stream(messages, { signal, tools, response_format })` would pass
+  // down, and the turn's sampling settings, which `createChatModel`'s request builder applies.
+  const callOptions: ChatOpenAI["ParsedCallOptions"] & Pick<TurnCallOptions, "turnSampling"> = {
+    signal,
+    tools: options.tools as ChatOpenAI["ParsedCallOptions"]["tools"],
+    ...(settings?.outputFormat === undefined ? {} : { response_format: responseFormatOf(settings.outputFormat) }),
+    ...(settings === undefined ? {} : { turnSampling: { temperature: settings.temperature, maxOutputTokens: settings.maxOutputTokens } }),
+  };
   for await (const generation of chat._streamResponseChunks(messages, callOptions)) {
     const message = generation.message as AIMessageChunk;
     const info = generation.generationInfo;

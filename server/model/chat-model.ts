@@ -1,9 +1,10 @@
-import { ChatOpenAI, ChatOpenAICompletions, type ChatOpenAIFields } from "@langchain/openai";
+import { ChatOpenAI, ChatOpenAICompletions, type ChatOpenAICompletionsCallOptions, type ChatOpenAIFields } from "@langchain/openai";
 import type { MessageContent } from "@langchain/core/messages";
 import type { TextMapPropagator, Tracer } from "@opentelemetry/api";
 import type OpenAI from "openai";
 import { secretReader, type SecretSource } from "../secret-source.js";
 import { createChatCompletionsStream, type ChatCompletionsStream } from "./chat-completions-stream.js";
+import type { TurnSettings } from "./turn-settings.js";
 
 /** How to reach one model over the OpenAI Chat Completions protocol. */
 export interface ChatModelOptions {
@@ -17,7 +18,7 @@ export interface ChatModelOptions {
    * calls started after it.
    */
   apiKey: SecretSource;
-  /** Sampling temperature. Default 0, so the same request gives the same answer. */
+  /** Sampling temperature. Default 0, so the same request gives the same answer. A call may override it (see {@link TurnCallOptions}). */
   temperature?: number;
   /** Each model HTTP call becomes a client span of this tracer. Default: no spans. */
   tracer?: Tracer;
@@ -45,6 +46,17 @@ class OfflineChatOpenAI extends ChatOpenAI {
 }
 
 /**
+ * LangChain's call options with the run's sampling settings for one call.
+ * ChatOpenAI takes temperature and output tokens only from its constructor;
+ * these reach the request where it is built, so one model object serves every
+ * prompt version, whatever settings it asks for.
+ */
+export interface TurnCallOptions extends ChatOpenAICompletionsCallOptions {
+  /** Overrides of the model's temperature and output-token limit; unset ones are the model's. Default none. */
+  readonly turnSampling?: Pick<TurnSettings, "temperature" | "maxOutputTokens"> | undefined;
+}
+
+/**
  * The Chat Completions half of ChatOpenAI, with streamed calls sent by
  * {@link createChatCompletionsStream} instead of the OpenAI SDK's fetch-based
  * client. Everything around the call is LangChain's: the request it builds
@@ -52,12 +64,30 @@ class OfflineChatOpenAI extends ChatOpenAI {
  * into an `AIMessageChunk` with tool-call chunks and usage. Calls that do not
  * stream still go through the SDK.
  */
-class StreamingChatCompletions extends ChatOpenAICompletions {
+class StreamingChatCompletions extends ChatOpenAICompletions<TurnCallOptions> {
   readonly #stream: ChatCompletionsStream;
 
   constructor(fields: ChatOpenAIFields, stream: ChatCompletionsStream) {
     super(fields);
     this.#stream = stream;
+  }
+
+  /** LangChain's request parameters, with the call's {@link TurnCallOptions.turnSampling} applied. */
+  override invocationParams(options?: this["ParsedCallOptions"], extra?: { streaming?: boolean }): ReturnType<ChatOpenAICompletions["invocationParams"]> {
+    const params = super.invocationParams(options, extra);
+    const sampling = options?.turnSampling;
+    if (sampling?.temperature !== undefined) {
+      params.temperature = sampling.temperature;
+    }
+    if (sampling?.maxOutputTokens !== undefined) {
+      // LangChain sends reasoning models `max_completion_tokens` and others `max_tokens`; the limit goes where it put it.
+      if ("max_completion_tokens" in params) {
+        params.max_completion_tokens = sampling.maxOutputTokens;
+      } else {
+        params.max_tokens = sampling.maxOutputTokens;
+      }
+    }
+    return params;
   }
 
   override async getNumTokens(content: MessageContent): Promise<number> {

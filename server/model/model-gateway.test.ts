@@ -1,9 +1,13 @@
-import { AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
+import { AIMessageChunk, HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { pino } from "pino";
 import { describe, expect, it, vi } from "vitest";
+import { cacheKey, createResponseCache } from "./cache/index.js";
+import { cachedTurnSchema, turnCacheKey, type CachedTurn } from "./cached-turn.js";
 import { isModelsUnavailableError } from "./model-errors.js";
 import { createModelGateway, type GatewayModel, type ModelTurnEvent, type StreamingChatModel } from "./model-gateway.js";
 import { createModelPolicy, type ModelPolicyOptions } from "./model-policy.js";
 import { createPriceTable } from "./pricing.js";
+import type { TurnSettings } from "./turn-settings.js";
 
 type Behaviour = (signal: AbortSignal) => AsyncIterable<AIMessageChunk>;
 
@@ -217,5 +221,116 @@ describe("model gateway", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe("model gateway with turn settings", () => {
+  const format = { name: "sentiment", schema: { type: "object", properties: { label: { type: "string" } } } };
+
+  /** A model that answers `text` and records the settings of each call. */
+  function recordingModel(name: string, text: string | ((call: number) => string), fields: Partial<GatewayModel> = {}) {
+    const sent: (TurnSettings | undefined)[] = [];
+    const model: GatewayModel = {
+      name,
+      policy: createModelPolicy({ maxRetries: 0 }),
+      cacheScope: name,
+      chat: {
+        async stream(_messages, options) {
+          sent.push(options.settings);
+          return answering(typeof text === "string" ? text : text(sent.length))(options.signal);
+        },
+      },
+      ...fields,
+    };
+    return { model, sent };
+  }
+
+  const memoryCache = () =>
+    createResponseCache<CachedTurn>({ version: 1, schema: cachedTurnSchema, logger: pino({ level: "silent" }) });
+
+  const answerOf = async (events: AsyncIterable<ModelTurnEvent>) => {
+    const done = (await collect(events)).at(-1);
+    return done?.type === "completed" ? { text: done.turn.text, cached: done.turn.cached } : undefined;
+  };
+
+  it("sends the output format only to a model with structured output, and the sampling settings to every model", async () => {
+    const primary = recordingModel("a", "", { structuredOutput: true, chat: { stream: async () => failing(503)(new AbortController().signal) } });
+    const withMode = recordingModel("b", "ok", { structuredOutput: true });
+    const withoutMode = recordingModel("c", "ok");
+    const settings = { temperature: 0.3, maxOutputTokens: 100, outputFormat: format };
+
+    await collect(createModelGateway({ models: [withMode.model], prices: createPriceTable() }).streamTurn({ ...request(), settings }));
+    await collect(createModelGateway({ models: [primary.model, withoutMode.model], prices: createPriceTable() }).streamTurn({ ...request(), settings }));
+
+    expect(withMode.sent).toEqual([settings]);
+    // The fallback has no structured-output mode: free text, with the same sampling.
+    expect(withoutMode.sent).toEqual([{ temperature: 0.3, maxOutputTokens: 100, outputFormat: undefined }]);
+  });
+
+  it("sends no settings when a turn sets none", async () => {
+    const model = recordingModel("a", "ok", { structuredOutput: true });
+    await collect(createModelGateway({ models: [model.model], prices: createPriceTable() }).streamTurn({ ...request(), settings: {} }));
+    expect(model.sent).toEqual([undefined]);
+  });
+
+  it("never answers a turn from the cache with an answer given under other settings", async () => {
+    const model = recordingModel("a", (call) => `answer ${call}`, { structuredOutput: true });
+    const gateway = createModelGateway({ models: [model.model], prices: createPriceTable(), cache: memoryCache() });
+    const turnWith = (settings: TurnSettings | undefined) => answerOf(gateway.streamTurn({ ...request(), settings }));
+
+    expect(await turnWith(undefined)).toEqual({ text: "answer 1 ", cached: false });
+    expect(await turnWith({ temperature: 0 })).toEqual({ text: "answer 2 ", cached: false });
+    expect(await turnWith({ maxOutputTokens: 10 })).toEqual({ text: "answer 3 ", cached: false });
+    expect(await turnWith({ outputFormat: format })).toEqual({ text: "answer 4 ", cached: false });
+    // The same settings again: the answers given under them.
+    expect(await turnWith({ maxOutputTokens: 10 })).toEqual({ text: "answer 3 ", cached: true });
+    expect(await turnWith(undefined)).toEqual({ text: "answer 1 ", cached: true });
+  });
+
+  it("keys a model without structured output on what it was sent, not on the format it was not", async () => {
+    const model = recordingModel("a", (call) => `answer ${call}`);
+    const gateway = createModelGateway({ models: [model.model], prices: createPriceTable(), cache: memoryCache() });
+
+    await answerOf(gateway.streamTurn(request()));
+    expect(await answerOf(gateway.streamTurn({ ...request(), settings: { outputFormat: format } }))).toEqual({ text: "answer 1 ", cached: true });
+  });
+
+  it("does not cache a turn sampled above temperature 0 unless the model allows sampled answers to be", async () => {
+    const strict = recordingModel("a", (call) => `answer ${call}`);
+    const lenient = recordingModel("b", (call) => `answer ${call}`, { cacheSampled: true });
+    const sampled = { ...request(), settings: { temperature: 0.8 } };
+    const strictGateway = createModelGateway({ models: [strict.model], prices: createPriceTable(), cache: memoryCache() });
+    const lenientGateway = createModelGateway({ models: [lenient.model], prices: createPriceTable(), cache: memoryCache() });
+
+    await answerOf(strictGateway.streamTurn(sampled));
+    expect(await answerOf(strictGateway.streamTurn(sampled))).toEqual({ text: "answer 2 ", cached: false });
+    await answerOf(lenientGateway.streamTurn(sampled));
+    expect(await answerOf(lenientGateway.streamTurn(sampled))).toEqual({ text: "answer 1 ", cached: true });
+  });
+
+  it("does not store an answer the caller refuses, so the next identical turn asks the model again", async () => {
+    const model = recordingModel("a", (call) => (call === 1 ? "not json" : '{"label": "ok"}'));
+    const gateway = createModelGateway({ models: [model.model], prices: createPriceTable(), cache: memoryCache() });
+    const turn = { ...request(), acceptsAnswer: (text: string) => text.trim().startsWith("{") };
+
+    expect(await answerOf(gateway.streamTurn(turn))).toEqual({ text: "not json ", cached: false });
+    expect(await answerOf(gateway.streamTurn(turn))).toEqual({ text: '{"label": "ok"} ', cached: false });
+    expect(await answerOf(gateway.streamTurn(turn))).toEqual({ text: '{"label": "ok"} ', cached: true });
+  });
+});
+
+describe("turnCacheKey", () => {
+  const messages = [new HumanMessage("hi")];
+
+  it("is the key it was before turn settings when a turn has none", () => {
+    expect(turnCacheKey("s", messages, [], undefined)).toBe(cacheKey({ scope: "s", messages: [{ role: "human", content: "hi" }], tools: [] }));
+  });
+
+  it.each([
+    ["temperature", { temperature: 0.5 }],
+    ["output tokens", { maxOutputTokens: 64 }],
+    ["output format", { outputFormat: { name: "x", schema: { type: "object" } } }],
+  ])("differs by %s", (_, settings) => {
+    expect(turnCacheKey("s", messages, [], settings)).not.toBe(turnCacheKey("s", messages, []));
   });
 });

@@ -12,16 +12,22 @@ import type { BreakerState, ModelPolicy } from "./model-policy.js";
 import { createOutcomeWindow, type OutcomeStats } from "./outcome-window.js";
 import type { PriceTable, TokenUsage } from "./pricing.js";
 import { createTurnAccumulator } from "./turn-accumulator.js";
+import { settingsForModel, type TurnSettings } from "./turn-settings.js";
 
 /**
  * The part of a LangChain chat model the gateway uses: streaming with call
  * options. `ChatOpenAI` is one; tests pass a fake.
  */
 export interface StreamingChatModel {
-  stream(
-    messages: BaseMessage[],
-    options: { signal: AbortSignal; tools: FunctionToolDefinition[] },
-  ): Promise<AsyncIterable<AIMessageChunk>>;
+  stream(messages: BaseMessage[], options: ChatCallOptions): Promise<AsyncIterable<AIMessageChunk>>;
+}
+
+/** What one call of a {@link StreamingChatModel} is sent besides the messages. */
+export interface ChatCallOptions {
+  readonly signal: AbortSignal;
+  readonly tools: FunctionToolDefinition[];
+  /** The turn's settings for this model (its output format only if it has structured output); undefined when none are set. */
+  readonly settings?: TurnSettings | undefined;
 }
 
 /** One model of the fallback chain. */
@@ -37,6 +43,17 @@ export interface GatewayModel {
    * the cache key; undefined when its answers must not be cached.
    */
   readonly cacheScope?: string | undefined;
+  /**
+   * Whether a turn that asks for a temperature above 0 may still be cached
+   * (the models file's `cacheAnyTemperature`). Default false: a prompt that
+   * samples gets fresh answers, like a model configured to sample.
+   */
+  readonly cacheSampled?: boolean | undefined;
+  /**
+   * Whether the model has a structured-output mode (OpenAI's `response_format`
+   * with a JSON Schema), so a turn's output format is sent to it. Default false.
+   */
+  readonly structuredOutput?: boolean | undefined;
 }
 
 /** Options for {@link createModelGateway}. */
@@ -112,6 +129,14 @@ export interface ModelTurnRequest {
   readonly traceContext?: Context | undefined;
   /** The run's logger; each model call logs a line. Default none. */
   readonly log?: Logger | undefined;
+  /** Sampling settings and output format of the turn. Default the models' own, free text. */
+  readonly settings?: TurnSettings | undefined;
+  /**
+   * Checks an answer (a turn without tool calls) the way its caller will:
+   * one it refuses is not stored in the response cache, so a later run is not
+   * handed the answer that failed. Default: every answer is kept.
+   */
+  readonly acceptsAnswer?: ((text: string) => boolean) | undefined;
 }
 
 /** The health of one model, for `Health` and probes. */
@@ -199,6 +224,8 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         request.signal.addEventListener("abort", onCallerAbort, { once: true });
       }
       let streamedText = false;
+      // Only what this model supports: a fallback without structured output gets free text, validated all the same.
+      const settings = settingsForModel(request.settings, model.structuredOutput === true);
       const scope = (attempt: number) => ({
         model: model.name,
         position,
@@ -221,6 +248,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
               const stream = await model.chat.stream([...request.messages], {
                 signal: attemptSignal,
                 tools: [...request.tools],
+                settings,
               });
               for await (const chunk of stream) {
                 const text = accumulated.add(chunk);
@@ -264,12 +292,15 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         }, signal);
 
       const { cache } = options;
+      const { acceptsAnswer } = request;
+      // A prompt that samples is cached only where the deployment lets sampled answers be.
+      const sampled = (settings?.temperature ?? 0) > 0 && model.cacheSampled !== true;
       const call: Promise<{ turn: CachedTurn; cached: boolean }> =
-        cache !== undefined && model.cacheScope !== undefined && request.useCache !== false
+        cache !== undefined && model.cacheScope !== undefined && request.useCache !== false && !sampled
           ? cache
-              .getOrCompute(turnCacheKey(model.cacheScope, request.messages, request.tools), callModel, {
+              .getOrCompute(turnCacheKey(model.cacheScope, request.messages, request.tools, settings), callModel, {
                 signal: turnAbort.signal,
-                shouldStore: isStorableTurn,
+                shouldStore: (turn) => isStorableTurn(turn) && (turn.toolCalls.length > 0 || acceptsAnswer === undefined || acceptsAnswer(turn.text)),
               })
               .then(({ value, source }) => ({ turn: value, cached: source !== "computed" }))
           : callModel(turnAbort.signal).then((turn) => ({ turn, cached: false }));

@@ -1,7 +1,7 @@
 import { ConnectError } from "@connectrpc/connect";
 import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
-import type { ActivePrompts, PromptStore, PromptVersionRow } from "../store/index.js";
+import type { ActivePrompts, ExperimentRow, ExperimentStore, PromptStore, PromptVersionRow } from "../store/index.js";
 import { createPromptCatalog } from "./prompt-catalog.js";
 import type { PromptContent } from "./prompt-content.js";
 import { canonicalPromptJson, promptVersionId } from "./prompt-hash.js";
@@ -19,7 +19,12 @@ function fakeStore(initial: PromptVersionRow[]) {
   const versions = new Map(initial.map((r) => [`${r.name}@${r.version}`, r]));
   const calls = { generation: 0, active: 0, get: 0 };
   let down = false;
-  const store: Pick<PromptStore, "activePrompts" | "promptsGeneration" | "getPromptVersion"> = {
+  let experiments: ExperimentRow[] = [];
+  const store: Pick<PromptStore, "activePrompts" | "promptsGeneration" | "getPromptVersion"> & Pick<ExperimentStore, "runningExperiments"> = {
+    async runningExperiments() {
+      if (down) throw new Error("connection refused");
+      return experiments;
+    },
     async promptsGeneration() {
       calls.generation += 1;
       if (down) throw new Error("connection refused");
@@ -48,6 +53,25 @@ function fakeStore(initial: PromptVersionRow[]) {
     },
     setDown(value: boolean) {
       down = value;
+    },
+    startExperiment(experimentId: string, prompt: string, arms: { name: string; version: string; weight: number }[]) {
+      experiments = [
+        {
+          experimentId,
+          prompt,
+          arms: JSON.stringify(arms),
+          canary: "",
+          canaryState: "",
+          status: "running",
+          note: "",
+          startedBy: "a",
+          startedAt: new Date(0),
+          endedAt: undefined,
+          endedBy: "",
+          endReason: "",
+        },
+      ];
+      active = { ...active, generation: active.generation + 1 };
     },
   };
 }
@@ -148,6 +172,35 @@ describe("prompt catalog", () => {
     expect(reason(caught)).toEqual([3, expect.stringMatching(/tone[\s\S]*mood|mood[\s\S]*tone/)]);
     const bound = support.bind({ tone: "{mood}" });
     expect(bound.messages("2 + 2?", []).map((m) => m.content)).toEqual(["Hi {mood}.", "2 + 2?"]);
+    catalog.close();
+  });
+
+  it("assigns each principal one arm of a running experiment, the same every time, unless the run pins a version", async () => {
+    const v1 = row("support", "You are v1.");
+    const v2 = row("support", "You are v2.");
+    const fake = fakeStore([v1]);
+    fake.add(v2);
+    const catalog = await createPromptCatalog({ store: fake.store, logger, refreshMs: 60_000 });
+    fake.startExperiment("exp-1", "support", [
+      { name: "control", version: v1.version, weight: 1 },
+      { name: "treatment", version: v2.version, weight: 1 },
+    ]);
+    await catalog.refresh();
+    const arms = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const principal = `svc-${i}`;
+      const first = catalog.choose("support", "", principal) as Awaited<ReturnType<typeof catalog.choose>>;
+      expect(first.experimentId).toBe("exp-1");
+      expect(first.prompt.version).toBe(first.experimentArm === "control" ? v1.version : v2.version);
+      for (let again = 0; again < 3; again++) {
+        expect((catalog.choose("support", "", principal) as typeof first).experimentArm).toBe(first.experimentArm);
+      }
+      arms.set(first.experimentArm, (arms.get(first.experimentArm) ?? 0) + 1);
+    }
+    // 400 fair coin flips: within 4 standard deviations (10) of 200.
+    expect(Math.abs((arms.get("control") ?? 0) - 200)).toBeLessThan(40);
+    const pinned = (await catalog.choose("support", v1.version, "svc-1")) as Awaited<ReturnType<typeof catalog.choose>>;
+    expect([pinned.experimentId, pinned.prompt.version]).toEqual(["", v1.version]);
     catalog.close();
   });
 

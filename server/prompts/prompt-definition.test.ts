@@ -201,6 +201,8 @@ describe("definePromptContent", () => {
     ["a negative minLength", { messages: [system("Hi")], outputSchema: { type: "string", minLength: -1 } }, "outputSchema", "outputSchema.minLength: must be >= 0"],
     ["a draft-07 output schema", { messages: [system("Hi")], outputSchema: { $schema: "http://json-schema.org/draft-07/schema#", type: "object" } }, "outputSchema", 'outputSchema.$schema: only JSON Schema draft 2020-12 is supported: write "https://json-schema.org/draft/2020-12/schema" or leave $schema out'],
     ["a $ref that does not resolve", { messages: [system("Hi")], outputSchema: { $ref: "#/$defs/answer" } }, "outputSchema", "can't resolve reference #/$defs/answer"],
+    ["an output schema whose root is not an object", { messages: [system("Hi")], outputSchema: { type: "string" } }, "outputSchema.type", 'must be "object": the parsed answer is returned as a JSON object (got "string")'],
+    ["an output schema whose root has no type", { messages: [system("Hi")], outputSchema: { properties: { a: { type: "string" } } } }, "outputSchema.type", "(got null)"],
   ])("given %s", (_, raw, field, message) => {
     it("refuses it with an error that names the field and says what to change", () => {
       const error = definitionErrorOf(raw);
@@ -226,8 +228,8 @@ describe("definePromptContent", () => {
     it.each([
       ["with its $schema", { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object" }],
       ["with a local $ref", { $defs: { answer: { type: "string" } }, type: "object", properties: { answer: { $ref: "#/$defs/answer" } } }],
-      ["with a format, an annotation", { type: "string", format: "email" }],
-      ["with prefixItems", { type: "array", prefixItems: [{ type: "string" }, { type: "number" }] }],
+      ["with a format, an annotation", { type: "object", properties: { email: { type: "string", format: "email" } } }],
+      ["with prefixItems", { type: "object", properties: { pair: { type: "array", prefixItems: [{ type: "string" }, { type: "number" }] } } }],
       ["with unevaluatedProperties", { type: "object", properties: { a: { type: "string" } }, unevaluatedProperties: false }],
       ["with a __proto__ property", JSON.parse('{"type": "object", "properties": {"__proto__": {"type": "string"}}}') as unknown],
     ])("accepts one %s", (_, outputSchema) => {

@@ -47,7 +47,8 @@ const maxListedSchemaProblems = 5;
  * variable used but not declared or declared but not used, a declared
  * `input` (it is reserved), an unknown tool, tools on a chain, a setting out
  * of range, or an output schema that is not a valid JSON Schema (draft
- * 2020-12, see `output-schema.ts`). Limits: {@link promptDefinitionLimits}.
+ * 2020-12, see `output-schema.ts`) or whose root is not `"type": "object"`.
+ * Limits: {@link promptDefinitionLimits}.
  */
 export function definePromptContent(raw: unknown, options: PromptDefinitionOptions): PromptContent {
   const definition = parseRawPromptDefinition(raw);
@@ -197,6 +198,10 @@ function checkOutputSchema(raw: unknown): JsonObject | undefined {
       `is not a valid JSON Schema (draft 2020-12): ${describeSchemaProblems(problems, "outputSchema")}${more > 0 ? `; and ${more} more` : ""}`,
       { cause: err },
     );
+  }
+  // The answer is returned as a google.protobuf.Struct, which holds an object (and OpenAI's structured outputs want one).
+  if (schema["type"] !== "object") {
+    throw new PromptDefinitionError("outputSchema.type", `must be "object": the parsed answer is returned as a JSON object (got ${JSON.stringify(schema["type"] ?? null)})`);
   }
   return schema;
 }

@@ -46,11 +46,11 @@ describe("canonicalPromptJson", () => {
   it("keeps the order of messages and of lists inside the schema", () => {
     const content = define({
       messages: [{ role: "system", template: "B" }, { role: "system", template: "A" }],
-      outputSchema: { enum: ["z", "a"] },
+      outputSchema: { type: "object", properties: { grade: { enum: ["z", "a"] } } },
     });
 
     expect(canonicalPromptJson(content)).toContain('"messages":[{"role":"system","template":"B"},{"role":"system","template":"A"}]');
-    expect(canonicalPromptJson(content)).toContain('"outputSchema":{"enum":["z","a"]}');
+    expect(canonicalPromptJson(content)).toContain('"grade":{"enum":["z","a"]}');
   });
 
   it("escapes text as JSON does, so it parses back to the same content", () => {

@@ -1,5 +1,5 @@
 import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
-import type { PromptContent } from "./prompt-content.js";
+import type { JsonObject, PromptContent, PromptModelSettings } from "./prompt-content.js";
 import { promptVersionId } from "./prompt-hash.js";
 
 /** The prompt a run uses, its variables filled in: what the executor starts a run from. */
@@ -10,6 +10,10 @@ export interface PromptVersion {
   readonly kind: "agent" | "chain";
   /** The tools an agent may call, by name; empty means every registered tool. */
   readonly tools: readonly string[];
+  /** The model settings the version asks for; unset ones are the deployment's. */
+  readonly model: PromptModelSettings;
+  /** A JSON Schema (draft 2020-12) the final answer must validate against; unset means free text. */
+  readonly outputSchema?: JsonObject;
   /** The messages a new run sends first: the templates filled in, the thread's earlier turns and the input in their places. */
   messages(input: string, history: readonly BaseMessage[]): BaseMessage[];
 }
@@ -48,6 +52,7 @@ export function createPromptVersion(name: string, system: string): PromptVersion
     id: `${name}@${promptVersionId(content)}`,
     kind: "agent",
     tools: [],
+    model: {},
     messages: (input: string, history: readonly BaseMessage[]) => [new SystemMessage(system), ...history, new HumanMessage(input)],
   });
 }

@@ -1,10 +1,20 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
 import {
+  ArmComparisonSchema,
+  ArmResultsSchema,
+  CanaryMetric,
+  CanaryRulesSchema,
+  ExperimentSchema,
+  ExperimentStatus,
+  MetricComparisonSchema,
   PromptActivationSchema,
+  type CanaryRules,
+  type Experiment,
+  type MetricComparison,
   PromptContentSchema,
   PromptKind,
   PromptRole,
@@ -20,13 +30,19 @@ import type { PromptCatalog } from "../prompts/prompt-catalog.js";
 import type { PromptContent } from "../prompts/prompt-content.js";
 import { isPromptDefinitionError } from "../prompts/prompt-definition-error.js";
 import type { PromptRegistrar } from "../prompts/prompt-registrar.js";
-import type { PromptActivationRow, PromptStore, PromptVersionRow } from "../store/index.js";
+import { resolveCanaryOptions, type CanaryOptions, type CanaryRuleName } from "../prompts/canary-check.js";
+import type { MetricComparisonResult } from "../prompts/experiment-statistics.js";
+import type { ExperimentManager, ExperimentResults } from "../prompts/experiments.js";
+import type { StoredArm } from "../prompts/prompt-catalog.js";
+import type { ExperimentRow, ExperimentStore, PromptActivationRow, PromptStore, PromptVersionRow } from "../store/index.js";
 import { traceIdOf } from "../telemetry/trace-id.js";
 import { serverSpanKey } from "./trace-interceptor.js";
 
 /** Dependencies of {@link createPromptService}. */
 export interface PromptServiceOptions {
-  readonly store: Pick<PromptStore, "getPromptVersion" | "listPromptVersions" | "listPromptActivations" | "activePrompts">;
+  readonly store: Pick<PromptStore, "getPromptVersion" | "listPromptVersions" | "listPromptActivations" | "activePrompts"> &
+    Pick<ExperimentStore, "listExperiments" | "getExperiment">;
+  readonly experiments: ExperimentManager;
   readonly catalog: Pick<PromptCatalog, "active">;
   readonly registrar: PromptRegistrar;
   /** Flushes the audit log, so that a change is in it before the answer; bounded by the signal. */
@@ -166,7 +182,210 @@ export function createPromptService(options: PromptServiceOptions): ServiceImpl<
         previousVersion: outcome.kind === "activated" ? (outcome.previousVersion ?? "") : "",
       };
     },
+
+    async startExperiment(req, ctx) {
+      requireField("prompt", req.prompt, "the prompt to experiment on");
+      const principal = principalOf(ctx);
+      const canary = req.canary === undefined ? undefined : canaryOptionsOf(req.canary);
+      let row;
+      try {
+        row = await options.experiments.start({
+          prompt: req.prompt,
+          arms: req.arms.map((arm) => ({ name: arm.name, version: arm.version, weight: arm.weight })),
+          ...(canary === undefined ? {} : { canary }),
+          note: req.note,
+          startedBy: principal.id,
+          traceId: traceIdOf(ctx.values.get(serverSpanKey)),
+        });
+      } catch (err) {
+        if (isPromptDefinitionError(err)) {
+          throw invalid(err.field, err.problem);
+        }
+        logger.warn({ err, prompt: req.prompt }, "starting an experiment failed in the store");
+        throw storeUnavailable(err);
+      }
+      await audited(ctx.signal);
+      logger.info({ experiment_id: row.experimentId, prompt: row.prompt, arms: row.arms, canary: row.canary !== "", principal: principal.id }, "prompt experiment started");
+      return { experiment: experimentMessage(row) };
+    },
+
+    async stopExperiment(req, ctx) {
+      requireField("experiment_id", req.experimentId, "the experiment to stop (ListExperiments lists them)");
+      const principal = principalOf(ctx);
+      let row;
+      try {
+        row = await options.experiments.stop(req.experimentId, { principal: principal.id, note: req.note, traceId: traceIdOf(ctx.values.get(serverSpanKey)) });
+      } catch (err) {
+        if (isPromptDefinitionError(err)) {
+          throw invalid(err.field, err.problem);
+        }
+        logger.warn({ err, experiment_id: req.experimentId }, "stopping an experiment failed in the store");
+        throw storeUnavailable(err);
+      }
+      if (row === undefined) {
+        const existing = await read("get experiment", () => store.getExperiment(req.experimentId));
+        if (existing === undefined) {
+          throw experimentNotFound(req.experimentId);
+        }
+        // Already ended: stopping it again changes nothing and says how it ended.
+        return { experiment: experimentMessage(existing) };
+      }
+      await audited(ctx.signal);
+      logger.info({ experiment_id: row.experimentId, prompt: row.prompt, principal: principal.id }, "prompt experiment stopped");
+      return { experiment: experimentMessage(row) };
+    },
+
+    async getExperimentResults(req) {
+      requireField("experiment_id", req.experimentId, "the experiment (ListExperiments lists them)");
+      const window = {
+        ...(req.after === undefined ? {} : { after: timestampDate(req.after) }),
+        ...(req.before === undefined ? {} : { before: timestampDate(req.before) }),
+      };
+      const results = await read("experiment results", () => options.experiments.results(req.experimentId, window));
+      if (results === undefined) {
+        throw experimentNotFound(req.experimentId);
+      }
+      return resultsMessage(results);
+    },
+
+    async listExperiments(req) {
+      const rows = await read("list experiments", () => store.listExperiments(req.prompt === "" ? undefined : req.prompt, 100));
+      return { experiments: rows.map(experimentMessage) };
+    },
   };
+}
+
+const metricOfRule: Readonly<Record<CanaryRuleName, CanaryMetric>> = {
+  success_rate: CanaryMetric.SUCCESS_RATE,
+  feedback: CanaryMetric.FEEDBACK,
+  p95_latency: CanaryMetric.P95_LATENCY,
+  cost_per_run: CanaryMetric.COST_PER_RUN,
+};
+
+/** The canary options a CanaryRules message asks for: listed rules only, or the defaults when none is listed. */
+function canaryOptionsOf(rules: CanaryRules): CanaryOptions {
+  const listed = rules.stopRules;
+  const bound = (metric: CanaryMetric) => listed.find((rule) => rule.metric === metric)?.bound;
+  const unknown = listed.findIndex((rule) => !Object.values(metricOfRule).includes(rule.metric));
+  if (unknown >= 0) {
+    throw invalid(`canary.stop_rules[${unknown}].metric`, "must be one of CANARY_METRIC_SUCCESS_RATE, _FEEDBACK, _P95_LATENCY, _COST_PER_RUN");
+  }
+  const drop = (metric: CanaryMetric) => (bound(metric) === undefined ? null : { maxDrop: bound(metric) as number });
+  const ratio = (metric: CanaryMetric) => (bound(metric) === undefined ? null : { maxRatio: bound(metric) as number });
+  return {
+    ...(listed.length === 0
+      ? {}
+      : {
+          successRate: drop(CanaryMetric.SUCCESS_RATE),
+          feedback: drop(CanaryMetric.FEEDBACK),
+          p95Latency: ratio(CanaryMetric.P95_LATENCY),
+          costPerRun: ratio(CanaryMetric.COST_PER_RUN),
+        }),
+    autoPromote: rules.autoPromote,
+    ...(rules.alpha === 0 ? {} : { alpha: rules.alpha }),
+    ...(rules.minRuns === 0 ? {} : { minRuns: rules.minRuns }),
+    ...(rules.lookEveryRuns === 0 ? {} : { lookEveryRuns: rules.lookEveryRuns }),
+    ...(rules.maxLooks === 0 ? {} : { maxLooks: rules.maxLooks }),
+  };
+}
+
+/** The CanaryRules message of stored options, with every default in force spelled out. */
+function canaryRulesMessage(options: CanaryOptions): CanaryRules {
+  const resolved = resolveCanaryOptions(options);
+  return create(CanaryRulesSchema, {
+    stopRules: resolved.rules.map((rule) => ({ metric: metricOfRule[rule.name], bound: rule.limit })),
+    autoPromote: resolved.autoPromote,
+    alpha: resolved.alpha,
+    minRuns: resolved.minRuns,
+    lookEveryRuns: resolved.lookEveryRuns,
+    maxLooks: resolved.maxLooks,
+  });
+}
+
+const statusOf: Readonly<Record<ExperimentRow["status"], ExperimentStatus>> = {
+  running: ExperimentStatus.RUNNING,
+  stopped: ExperimentStatus.STOPPED,
+  rolled_back: ExperimentStatus.ROLLED_BACK,
+  promoted: ExperimentStatus.PROMOTED,
+};
+
+function experimentMessage(row: ExperimentRow): Experiment {
+  return create(ExperimentSchema, {
+    experimentId: row.experimentId,
+    prompt: row.prompt,
+    arms: JSON.parse(row.arms) as StoredArm[],
+    status: statusOf[row.status],
+    ...(row.canary === "" ? {} : { canary: canaryRulesMessage(JSON.parse(row.canary) as CanaryOptions) }),
+    note: row.note,
+    startedBy: row.startedBy,
+    startedAt: timestampFromDate(row.startedAt),
+    ...(row.endedAt === undefined ? {} : { endedAt: timestampFromDate(row.endedAt) }),
+    endedBy: row.endedBy,
+    endReason: row.endReason,
+  });
+}
+
+/** NaN (nothing to average) as 0 on the wire, where a double cannot say "none". */
+const finite = (value: number) => (Number.isFinite(value) ? value : 0);
+
+function metricMessage(result: MetricComparisonResult): MetricComparison {
+  return create(MetricComparisonSchema, {
+    test: result.test,
+    armValue: finite(result.treatment),
+    controlValue: finite(result.control),
+    difference: finite(result.difference),
+    differenceLower: finite(result.interval?.lower ?? 0),
+    differenceUpper: finite(result.interval?.upper ?? 0),
+    ...(result.pValue === undefined ? {} : { pValue: result.pValue }),
+    enoughData: result.enoughData,
+    significant: result.significant,
+    statement: result.statement,
+  });
+}
+
+function resultsMessage(results: ExperimentResults) {
+  const first = results.comparisons[0]?.result;
+  return {
+    experiment: experimentMessage(results.experiment),
+    arms: results.arms.map(({ arm, summary }) =>
+      create(ArmResultsSchema, {
+        arm: arm.name,
+        version: arm.version,
+        runs: BigInt(summary.runs),
+        successes: BigInt(summary.successes),
+        successRate: finite(summary.successRate),
+        meanLatency: durationFromMs(Math.round(finite(summary.meanLatencyMs))),
+        p95Latency: durationFromMs(Math.round(finite(summary.p95LatencyMs))),
+        tokens: BigInt(summary.tokens),
+        costUsd: summary.costUsd,
+        costPerRunUsd: finite(summary.costPerRunUsd),
+        feedbackCount: BigInt(summary.feedbackCount),
+        meanFeedback: finite(summary.meanFeedback),
+      }),
+    ),
+    comparisons: results.comparisons.map(({ arm, control, result }) =>
+      create(ArmComparisonSchema, {
+        arm,
+        controlArm: control,
+        successRate: metricMessage(result.successRate),
+        feedback: metricMessage(result.feedback),
+        statement: result.statement,
+      }),
+    ),
+    confidence: first?.confidence ?? 0.95,
+    minRunsPerArm: first?.successRate.minimumPerArm ?? 30,
+    minFeedbackPerArm: first?.feedback.minimumPerArm ?? 10,
+  };
+}
+
+function requireField(field: string, value: string, what: string): void {
+  if (value === "") {
+    throw invalid(field, `must be set: ${what}`);
+  }
+}
+
+function experimentNotFound(experimentId: string) {
+  return connectErrorWithDetail(`there is no experiment "${experimentId}"; ListExperiments lists them`, Code.NotFound, { reason: "EXPERIMENT_NOT_FOUND" });
 }
 
 /** The definition a PromptContent message describes, in the shape `definePromptContent` validates. */

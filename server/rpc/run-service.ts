@@ -15,11 +15,11 @@ import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
 import type { RunSignals } from "../runs/run-signals.js";
 import type { RunWatcher } from "../runs/run-watch.js";
 import type { RunRecorder } from "../runs/run-recorder.js";
-import type { RunFilter, RunStatus as StoredStatus, RunStore } from "../store/index.js";
+import type { ExperimentStore, RunFilter, RunStatus as StoredStatus, RunStore } from "../store/index.js";
 
 /** Dependencies of {@link createRunService}. */
 export interface RunServiceOptions {
-  readonly store: RunStore;
+  readonly store: RunStore & Pick<ExperimentStore, "submitFeedback">;
   /** Runs in progress on this replica: CancelRun stops them directly. */
   readonly live: LiveRuns;
   /** Follows runs, wherever they run (WatchRun; CancelRun waits with it). */
@@ -36,6 +36,10 @@ export interface RunServiceOptions {
   /** Longest wait of CancelRun for the run to end. Default 10,000 ms. */
   readonly cancelWaitMs?: number;
 }
+
+/** The largest feedback score, either way. */
+const maxFeedbackScore = 1_000_000;
+const maxFeedbackCommentChars = 2_000;
 
 /** Events per GetRun response. */
 const eventsPerPage = 1_000;
@@ -65,6 +69,28 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
   }
 
   return {
+    async submitFeedback(req, ctx) {
+      requireRunId(req.runId);
+      const violations = [];
+      if (!Number.isFinite(req.score) || Math.abs(req.score) > maxFeedbackScore) {
+        violations.push(create(FieldViolationSchema, { field: "score", description: `must be a finite number from -${maxFeedbackScore} to ${maxFeedbackScore}, got ${req.score}` }));
+      }
+      if (req.comment.length > maxFeedbackCommentChars) {
+        violations.push(create(FieldViolationSchema, { field: "comment", description: `must be at most ${maxFeedbackCommentChars} characters, got ${req.comment.length}` }));
+      }
+      if (violations.length > 0) {
+        throw invalidArgumentError(violations);
+      }
+      await caughtUp(ctx.signal);
+      const principal = principalOf(ctx);
+      const row = await read("get run", () => store.getRun(req.runId));
+      if (row === undefined || !runOwnerFilter(principal)(row.principal)) {
+        throw runNotFound(req.runId);
+      }
+      const kept = await read("submit feedback", () => store.submitFeedback({ runId: req.runId, principal: principal.id, score: req.score, comment: req.comment, at: new Date() }));
+      return { first: kept.first };
+    },
+
     async getRun(req, ctx) {
       requireRunId(req.runId);
       await caughtUp(ctx.signal);

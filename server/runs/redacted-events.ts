@@ -1,6 +1,6 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { StreamResponseSchema, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
-import type { Step, ToolCall } from "../../gen/agent/v1/run_pb.js";
+import type { ModelCall, Step, ToolCall } from "../../gen/agent/v1/run_pb.js";
 
 /**
  * What leaves the service redacted (see `server/guard/redaction.ts`): whole
@@ -16,9 +16,10 @@ export interface OutputRedaction {
  * A run's events with sensitive data redacted, as callers, watchers and the
  * run's record get them: text deltas (a secret split over deltas is still
  * caught; what a delta held back goes out with the next, or just before its
- * turn's `modelCallFinished`), model text, tool arguments and results, the
- * final output. The executor's own objects are never changed: the model
- * keeps seeing the real tool results.
+ * turn's `modelCallFinished`), model text and output errors, tool arguments
+ * and results, the final output and the strings of the structured output.
+ * The executor's own objects are never changed: the model keeps seeing the
+ * real tool results.
  */
 export async function* redactedEvents(events: AsyncIterable<StreamResponse>, redaction: OutputRedaction): AsyncGenerator<StreamResponse, void, undefined> {
   let stream = redaction.stream();
@@ -50,7 +51,7 @@ export async function* redactedEvents(events: AsyncIterable<StreamResponse>, red
         }
         const copy = clone(StreamResponseSchema, event);
         if (copy.event.case === "modelCallFinished" && copy.event.value.call !== undefined) {
-          copy.event.value.call.text = redaction.redact(copy.event.value.call.text);
+          redactModelCall(copy.event.value.call, redaction);
         }
         yield copy;
         break;
@@ -76,6 +77,9 @@ export async function* redactedEvents(events: AsyncIterable<StreamResponse>, red
         const result = copy.event.case === "runCompleted" ? copy.event.value.result : undefined;
         if (result !== undefined) {
           result.output = redaction.redact(result.output);
+          if (result.structuredOutput !== undefined) {
+            result.structuredOutput = redactJson(result.structuredOutput, redaction);
+          }
           result.steps.forEach((step) => redactStep(step, redaction));
         }
         yield copy;
@@ -96,9 +100,33 @@ function redactToolCall(call: ToolCall, redaction: OutputRedaction): void {
   call.result = redaction.redact(call.result);
 }
 
+/** The model's text, and the output errors that may quote it. */
+function redactModelCall(call: ModelCall, redaction: OutputRedaction): void {
+  call.text = redaction.redact(call.text);
+  call.outputErrors = call.outputErrors.map((line) => redaction.redact(line));
+}
+
+/** The structured output's strings redacted, as the output text they were parsed from is. */
+function redactJson(value: JsonObject, redaction: OutputRedaction): JsonObject {
+  const redacted = (nested: JsonValue): JsonValue => {
+    if (typeof nested === "string") {
+      return redaction.redact(nested);
+    }
+    if (Array.isArray(nested)) {
+      return nested.map(redacted);
+    }
+    if (typeof nested === "object" && nested !== null) {
+      // fromEntries defines own properties, so a `__proto__` key stays data.
+      return Object.fromEntries(Object.entries(nested).map(([key, item]) => [key, redacted(item)]));
+    }
+    return nested;
+  };
+  return redacted(value) as JsonObject;
+}
+
 function redactStep(step: Step, redaction: OutputRedaction): void {
   if (step.kind.case === "modelCall") {
-    step.kind.value.text = redaction.redact(step.kind.value.text);
+    redactModelCall(step.kind.value, redaction);
   } else if (step.kind.case === "toolCall") {
     redactToolCall(step.kind.value, redaction);
   }

@@ -13,7 +13,7 @@ import type { AgentExecutor } from "../agent/agent-executor.js";
 import type { TurnMeter } from "../agent/turn-meter.js";
 import { connectErrorWithDetail } from "../errors/error-detail.js";
 import type { PromptVersion } from "../prompts/prompt-version.js";
-import type { CatalogPrompt } from "../prompts/prompt-catalog.js";
+import type { PromptChoice } from "../prompts/prompt-catalog.js";
 import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunStopReason } from "../telemetry/service-metric-events.js";
@@ -88,8 +88,12 @@ export interface RunLifecycleOptions {
 export interface PromptSource {
   /** The prompt of a run whose request names none. */
   readonly defaultPrompt: string;
-  /** The version a run of `name` uses: `version` when pinned, else the active one. Throws a ConnectError naming what is missing. */
-  resolve(name: string, version: string): CatalogPrompt | Promise<CatalogPrompt>;
+  /**
+   * The version a run of `name` by `principal` uses: `version` when pinned,
+   * else its experiment arm's while one runs, else the active one. Throws a
+   * ConnectError naming what is missing.
+   */
+  choose(name: string, version: string, principal: string): PromptChoice | Promise<PromptChoice>;
 }
 
 /** One run as an RPC asks for it. */
@@ -206,8 +210,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
-  /** The prompt version the run uses, its variables filled in; undefined for the executor's own. */
-  async function promptOf(fields: RunFields, traceId: string): Promise<PromptVersion | undefined> {
+  /** The prompt version the run uses, its variables filled in, and its experiment arm; undefined for the executor's own. */
+  async function promptOf(fields: RunFields, principal: string, traceId: string): Promise<{ version: PromptVersion; experimentId: string; experimentArm: string } | undefined> {
     const named = fields.prompt ?? "";
     const pinned = fields.promptVersion ?? "";
     const variables = fields.variables ?? {};
@@ -220,15 +224,17 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       }
       return undefined;
     }
-    const version = await prompts.resolve(named === "" ? prompts.defaultPrompt : named, pinned);
-    return version.bind(variables);
+    const choice = await prompts.choose(named === "" ? prompts.defaultPrompt : named, pinned, principal);
+    return { version: choice.prompt.bind(variables), experimentId: choice.experimentId, experimentArm: choice.experimentArm };
   }
 
   async function* run({ fields, signal, span, streamText, principal, admission, principalLabel }: RunCall): AsyncGenerator<StreamResponse, void, undefined> {
     const traceId = traceIdOf(span);
     const resolved = resolveRunLimits(fields, limits);
     // Before anything is claimed or recorded: a prompt that does not exist, or variables that do not fit it, leave no trace.
-    const prompt = await promptOf(fields, traceId);
+    const chosen = await promptOf(fields, principal, traceId);
+    const prompt = chosen?.version;
+    const experiment = chosen === undefined || chosen.experimentId === "" ? undefined : { id: chosen.experimentId, arm: chosen.experimentArm };
     // The run's own lines (model calls, tools) add their span's id to `runLog`;
     // these lines carry the RPC span's. pino repeats a key a child sets again,
     // so each line must get `span_id` from exactly one place.
@@ -250,6 +256,9 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
       requestDigest: keyed ? requestDigest(fields) : "",
       replicaId,
     });
+    if (experiment !== undefined) {
+      row = { ...row, experimentId: experiment.id, experimentArm: experiment.arm };
+    }
     const runId = row.runId;
     const ids = () => ({ span_id: spanId, run_id: runId });
 
@@ -347,6 +356,9 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         const event = step.value;
         seq += 1;
         event.seq = seq;
+        if (experiment !== undefined) {
+          stampExperiment(event, experiment);
+        }
         auditTrail?.event(event);
         const e = event.event;
         if (e.case === "runStarted") {
@@ -570,6 +582,18 @@ function requestDigest(fields: RunFields): string {
     ...promptFields,
   ]);
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** Marks a run's first and last events with the experiment arm it was assigned, as its caller and its record show it. */
+function stampExperiment(event: StreamResponse, experiment: { readonly id: string; readonly arm: string }): void {
+  const e = event.event;
+  if (e.case === "runStarted") {
+    e.value.experimentId = experiment.id;
+    e.value.experimentArm = experiment.arm;
+  } else if (e.case === "runCompleted" && e.value.result !== undefined) {
+    e.value.result.experimentId = experiment.id;
+    e.value.result.experimentArm = experiment.arm;
+  }
 }
 
 function failedRow(row: RunRow, error: ConnectError, modelsUsed: readonly string[], endedAt: number): RunRow {

@@ -65,10 +65,17 @@ export function handleChatCompletions(
   });
   // Announced only once the close listener is in place, so a listener may abort right away.
   deps.stats.recordRequest(request.model);
-  deps.events.emit("request", { model: request.model, messages: request.messages, stream: request.stream, traceparent });
+  deps.events.emit("request", {
+    model: request.model,
+    messages: request.messages,
+    stream: request.stream,
+    traceparent,
+    responseFormat: request.responseFormat,
+  });
 
   const turn = planTurn(request);
-  const fault = deps.faults.take({ model: request.model, callsTools: turn.kind === "tool-calls" });
+  const system = request.messages.find((message) => message.role === "system")?.content;
+  const fault = deps.faults.take({ model: request.model, callsTools: turn.kind === "tool-calls", system: typeof system === "string" ? system : "" });
   if (fault?.kind === "status") {
     sendStatusFault(res, fault);
     return;

@@ -30,6 +30,14 @@ const toolSchema = z.object({
   }),
 });
 
+// Only `json_schema` is read; `text` and `json_object` are accepted and answered as free text.
+const responseFormatSchema = z.looseObject({
+  type: z.string(),
+  json_schema: z
+    .looseObject({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() })
+    .optional(),
+});
+
 const chatRequestSchema = z.object({
   model: z.string(),
   messages: z.array(messageSchema).min(1),
@@ -37,6 +45,7 @@ const chatRequestSchema = z.object({
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
   tools: z.array(toolSchema).nullish(),
   tool_choice: z.unknown().optional(),
+  response_format: responseFormatSchema.nullish(),
 });
 
 /** One message of a chat completion request, as the simulator reads it. */
@@ -48,6 +57,13 @@ export type ChatToolCall = z.infer<typeof toolCallSchema>;
 /** A tool the request offers, in the OpenAI `tools` format. */
 export type ChatTool = z.infer<typeof toolSchema>;
 
+/** A `json_schema` response format: the answer must be a JSON document that validates against `schema`. */
+export interface ChatResponseFormat {
+  readonly name: string;
+  /** The JSON Schema; `{}` (anything) when the request sent none. */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
 /** The parts of a chat completion request the simulator uses. */
 export interface ChatRequest {
   readonly model: string;
@@ -56,6 +72,8 @@ export interface ChatRequest {
   readonly includeUsage: boolean;
   /** Tools the model may call; empty when `tool_choice` is `"none"`. */
   readonly tools: readonly ChatTool[];
+  /** The structured-output mode the request asks for, when `response_format` is a `json_schema`. */
+  readonly responseFormat: ChatResponseFormat | undefined;
 }
 
 /** Why a request body was rejected, shaped for an OpenAI `invalid_request_error`. */
@@ -94,6 +112,9 @@ export function parseChatRequest(
     return problem(`Invalid '${param ?? "body"}': ${detail}.`, param, "invalid_value");
   }
   const data = parsed.data;
+  if (data.response_format?.type === "json_schema" && data.response_format.json_schema === undefined) {
+    return problem("Missing required parameter: 'response_format.json_schema'.", "response_format.json_schema", "missing_required_parameter");
+  }
   return {
     ok: true,
     request: {
@@ -102,8 +123,14 @@ export function parseChatRequest(
       stream: data.stream === true,
       includeUsage: data.stream_options?.include_usage === true,
       tools: data.tool_choice === "none" ? [] : (data.tools ?? []),
+      responseFormat: responseFormatOf(data.response_format),
     },
   };
+}
+
+function responseFormatOf(format: z.infer<typeof responseFormatSchema> | null | undefined): ChatResponseFormat | undefined {
+  if (format?.type !== "json_schema" || format.json_schema === undefined) return undefined;
+  return { name: format.json_schema.name, schema: format.json_schema.schema ?? {} };
 }
 
 /** The text of a message: its string content, or its text parts joined. */

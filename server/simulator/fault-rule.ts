@@ -20,6 +20,16 @@ export interface FaultRule {
   /** Only requests for this model are affected. Default: every model. */
   model?: string;
   /**
+   * Only requests whose system message contains this text are affected, such as a marker in
+   * one prompt version. Default: any request.
+   */
+  systemContains?: string;
+  /**
+   * Affects one matching request in every `every`, starting with the first: 2 fails half of
+   * them, alternately. Requests passed over use none of `times`. Default: 1 (every one).
+   */
+  every?: number;
+  /**
    * What goes wrong:
    * - `status`: an OpenAI-style error response with {@link FaultRule.status}.
    * - `slow-first-token`: the first token (or the JSON response) comes after {@link FaultRule.delayMs}.
@@ -62,6 +72,8 @@ const faultKindSchema = z.enum([
  */
 export const faultRuleSchema = z.strictObject({
   model: z.string().min(1).optional(),
+  systemContains: z.string().min(1).optional(),
+  every: z.number().int().positive().optional(),
   kind: faultKindSchema,
   status: z.number().int().min(400).max(599).optional(),
   retryAfterSeconds: z.number().int().nonnegative().optional(),

@@ -19,12 +19,16 @@ export interface FaultMatch {
   model: string;
   /** Whether the turn the simulator is about to produce calls tools. */
   callsTools: boolean;
+  /** The request's system message; empty when it has none. */
+  system?: string;
 }
 
 interface ScheduledRule {
   readonly rule: FaultRule;
   remaining: number;
   toSkip: number;
+  /** Matching requests seen, for `every`. */
+  seen: number;
 }
 
 /** Creates a schedule holding validated copies of `rules`, so callers can't change them afterwards. */
@@ -56,6 +60,10 @@ export function createFaultSchedule(rules: readonly FaultRule[] = []): FaultSche
           entry.toSkip -= 1;
           return undefined;
         }
+        entry.seen += 1;
+        if ((entry.seen - 1) % (entry.rule.every ?? 1) !== 0) {
+          return undefined;
+        }
         entry.remaining -= 1;
         return entry.rule;
       }
@@ -67,11 +75,12 @@ export function createFaultSchedule(rules: readonly FaultRule[] = []): FaultSche
 function schedule(rules: readonly FaultRule[]): ScheduledRule[] {
   return faultRulesSchema
     .parse(rules)
-    .map((rule) => ({ rule: Object.freeze(rule), remaining: rule.times ?? Infinity, toSkip: rule.skip ?? 0 }));
+    .map((rule) => ({ rule: Object.freeze(rule), remaining: rule.times ?? Infinity, toSkip: rule.skip ?? 0, seen: 0 }));
 }
 
 function matches(rule: FaultRule, request: FaultMatch): boolean {
   if (rule.model !== undefined && rule.model !== request.model) return false;
+  if (rule.systemContains !== undefined && !(request.system ?? "").includes(rule.systemContains)) return false;
   // A tool-argument fault has nothing to corrupt in a plain answer; letting it match would
   // spend its uses invisibly.
   if (rule.kind === "invalid-tool-arguments" && !request.callsTools) return false;

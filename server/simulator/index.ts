@@ -12,4 +12,4 @@ export type { SimulatorOptions } from "./simulator-options.js";
 export type { FaultKind, FaultRule } from "./fault-rule.js";
 export type { SimulatorStats } from "./traffic-stats.js";
 export type { SimulatorAbortEvent, SimulatorEventMap, SimulatorRequestEvent } from "./simulator-events.js";
-export type { ChatMessage } from "./chat-request.js";
+export type { ChatMessage, ChatResponseFormat } from "./chat-request.js";

@@ -169,6 +169,27 @@ describe("planTurn", () => {
     });
   });
 
+  describe("with a json_schema response format", () => {
+    const responseFormat = { name: "answer", schema: { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] } };
+
+    it("answers with the schema's example instead of the free answer", () => {
+      expect(planTurn({ messages: [user("Hello")], tools: [], responseFormat })).toEqual(answer('{\n  "answer": "text"\n}'));
+    });
+
+    it("answers #invalid-json in the latest user message with the example cut short", () => {
+      expect(planTurn({ messages: [user("Hello #invalid-json")], tools: [], responseFormat })).toEqual(answer('{\n  "answer": "text"\n'));
+    });
+
+    it("answers the message after a #invalid-json one with the whole example", () => {
+      const messages = [user("Hello #invalid-json"), assistant('{\n  "answer": "text"\n'), user("Reply with JSON only.")];
+      expect(planTurn({ messages, tools: [], responseFormat })).toEqual(answer('{\n  "answer": "text"\n}'));
+    });
+
+    it("leaves tool calls as they are", () => {
+      expect(planTurn({ messages: [user("What is 6 * 7?")], tools: allTools, responseFormat })).toEqual(calls(["calculator", { expression: "6 * 7" }]));
+    });
+  });
+
   it("reads text from content parts", () => {
     const messages: ChatMessage[] = [{ role: "user", content: [{ type: "text", text: "What is 6 * 7?" }] }];
     expect(planTurn({ messages, tools: allTools })).toEqual(calls(["calculator", { expression: "6 * 7" }]));

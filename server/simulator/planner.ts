@@ -2,6 +2,7 @@ import { messageText, type ChatMessage, type ChatRequest } from "./chat-request.
 import { asksForFirstQuestion, firstQuestionBefore } from "./conversation-recall.js";
 import { answerFromToolOutcomes, firstQuestionAnswer, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
 import { longAnswerFor } from "./long-answer.js";
+import { structuredAnswer } from "./structured-answer.js";
 import { findToolIntent, toolIntents, type ToolArguments } from "./tool-intents.js";
 
 /** A tool call the simulated model decided to make. */
@@ -28,8 +29,21 @@ const loopDirective = "#loop";
  *    "Error"), else answer with one sentence per result, quoting each verbatim.
  * 3. Otherwise → call every offered tool the latest user message asks for (calculator, then
  *    current_time, then inventory_lookup), or answer in plain text when none applies.
+ *
+ * With a `json_schema` response format, every answer (whichever rule made it) is instead a JSON
+ * document that validates against the schema, or, for `#invalid-json` in the latest user
+ * message, one that does not parse (see `structured-answer.ts`); tool calls are unchanged.
  */
-export function planTurn(request: Pick<ChatRequest, "messages" | "tools">): PlannedTurn {
+export function planTurn(request: Pick<ChatRequest, "messages" | "tools"> & Partial<Pick<ChatRequest, "responseFormat">>): PlannedTurn {
+  const turn = planFreeTurn(request);
+  const format = request.responseFormat;
+  if (format === undefined || turn.kind !== "answer") return turn;
+  const userMessage = request.messages.findLast((message) => message.role === "user");
+  return { kind: "answer", content: structuredAnswer(format, userMessage === undefined ? "" : messageText(userMessage)) };
+}
+
+/** The turn without a response format: free text or tool calls. */
+function planFreeTurn(request: Pick<ChatRequest, "messages" | "tools">): PlannedTurn {
   const { messages } = request;
   const offered = new Set(request.tools.map((tool) => tool.function.name));
   const userIndex = messages.findLastIndex((message) => message.role === "user");

@@ -1,4 +1,4 @@
-import type { ChatMessage } from "./chat-request.js";
+import type { ChatMessage, ChatResponseFormat } from "./chat-request.js";
 
 /** Payload of the simulator's `request` event. */
 export interface SimulatorRequestEvent {
@@ -10,6 +10,8 @@ export interface SimulatorRequestEvent {
   readonly stream: boolean;
   /** The W3C `traceparent` header the caller sent, if any, so tests can follow a trace into the model. */
   readonly traceparent: string | undefined;
+  /** The `json_schema` response format the request asked for, if any, so tests can see structured output was requested. */
+  readonly responseFormat: ChatResponseFormat | undefined;
 }
 
 /** Payload of the simulator's `aborted` event. */

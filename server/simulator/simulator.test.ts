@@ -238,6 +238,52 @@ describe("simulator over HTTP", () => {
     expect(sim.stats()).toEqual({ requests: 2, byModel: { "sim-small": 1, "sim-large": 1 }, aborted: 0, abortedByModel: {}, bodyBytesWritten: expect.any(Number) });
   });
 
+  describe("with a json_schema response format", () => {
+    const schema = {
+      type: "object",
+      properties: { label: { enum: ["positive", "negative", "neutral"] }, confidence: { type: "number" } },
+      required: ["label", "confidence"],
+    };
+    const responseFormat = { type: "json_schema" as const, json_schema: { name: "sentiment", schema, strict: false } };
+
+    it("answers with a JSON document that matches the schema, streamed in several chunks, and announces the format", async () => {
+      const announced: SimulatorRequestEvent[] = [];
+      const onRequest = (event: SimulatorRequestEvent) => announced.push(event);
+      sim.events.on("request", onRequest);
+      let chunks: ChatCompletionChunk[];
+      try {
+        chunks = await collect(
+          await client.chat.completions.create({ model: "sim-small", messages: [{ role: "user", content: "Analyze sentiment: I love it" }], response_format: responseFormat, stream: true }),
+        );
+      } finally {
+        sim.events.off("request", onRequest);
+      }
+      const text = chunks.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("");
+      expect(JSON.parse(text)).toEqual({ label: "positive", confidence: 0.5 });
+      expect(chunks.filter((chunk) => chunk.choices[0]?.delta.content).length).toBeGreaterThan(1);
+      expect(announced[0]?.responseFormat).toEqual({ name: "sentiment", schema });
+    });
+
+    it("answers #invalid-json with a document that does not parse, and the next question with one that does", async () => {
+      const messages: ChatCompletionMessageParam[] = [{ role: "user", content: "Analyze sentiment: fine #invalid-json" }];
+      const first = (await client.chat.completions.create({ model: "sim-small", messages, response_format: responseFormat })).choices[0]?.message.content ?? "";
+      expect(() => JSON.parse(first) as unknown).toThrow(SyntaxError);
+      messages.push({ role: "assistant", content: first }, { role: "user", content: "That is not valid JSON; reply with JSON only." });
+      const second = (await client.chat.completions.create({ model: "sim-small", messages, response_format: responseFormat })).choices[0]?.message.content ?? "";
+      expect(JSON.parse(second)).toEqual({ label: "positive", confidence: 0.5 });
+    });
+
+    it("still calls the tools a question needs, and answers with the document after their results", async () => {
+      const messages: ChatCompletionMessageParam[] = [{ role: "user", content: "What is 2 + 2?" }];
+      const first = await client.chat.completions.create({ model: "sim-small", messages, tools, response_format: responseFormat });
+      const call = first.choices[0]?.message.tool_calls?.[0];
+      expect(call?.type === "function" && call.function.name).toBe("calculator");
+      messages.push({ role: "assistant", content: null, tool_calls: first.choices[0]?.message.tool_calls ?? [] }, { role: "tool", tool_call_id: call?.id ?? "", content: "4" });
+      const second = await client.chat.completions.create({ model: "sim-small", messages, tools, response_format: responseFormat });
+      expect(JSON.parse(second.choices[0]?.message.content ?? "")).toEqual({ label: "positive", confidence: 0.5 });
+    });
+  });
+
   it("rejects an unknown model with 404 model_not_found", async () => {
     const error = await client.chat.completions
       .create({ model: "gpt-imaginary", messages: [{ role: "user", content: "Hi" }] })
@@ -252,6 +298,7 @@ describe("simulator over HTTP", () => {
     ["a body without messages", JSON.stringify({ model: "sim-small" }), "messages"],
     ["empty messages", JSON.stringify({ model: "sim-small", messages: [] }), "messages"],
     ["a message with an unknown role", JSON.stringify({ model: "sim-small", messages: [{ role: "robot", content: "x" }] }), "messages[0].role"],
+    ["a json_schema response format without its schema", JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "x" }], response_format: { type: "json_schema" } }), "response_format.json_schema"],
   ])("for %s", (_case, body, param) => {
     it("answers 400 with an OpenAI-style error", async () => {
       const response = await fetch(`${sim.url}/chat/completions`, { method: "POST", body });

@@ -5,7 +5,7 @@
  */
 
 /** What an audit row records. */
-export type AuditAction = "run_started" | "run_ended" | "model_call" | "tool_call" | "call_denied" | "prompt_registered" | "prompt_activated";
+export type AuditAction = "run_started" | "run_ended" | "model_call" | "tool_call" | "call_denied" | "prompt_registered" | "prompt_activated" | "experiment_started" | "experiment_ended";
 
 /** A value of an audit row's detail: flat, so that its canonical form is plain JSON with sorted keys. */
 export type AuditDetailValue = string | number | boolean;

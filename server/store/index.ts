@@ -24,6 +24,8 @@ export type {
   PromptVersionRow,
 } from "./prompt-store.js";
 export { createSqlPromptStore } from "./sql-prompt-store.js";
+export type { ArmOutcomeRow, ExperimentEnding, ExperimentRow, ExperimentStatus, ExperimentStore, FeedbackRow } from "./experiment-store.js";
+export { createSqlExperimentStore } from "./sql-experiment-store.js";
 export { emptyAuditHead, linkAuditEntries } from "./audit-chain.js";
 export type { AuditProblem, AuditProblemKind } from "./audit-chain.js";
 export { verifyAuditLog } from "./audit-verifier.js";

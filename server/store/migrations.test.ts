@@ -75,6 +75,7 @@ describe.each(engines)("migrations on $name", (engine) => {
       "replicas_pkey",
       "run_events_pkey",
       "runs_ended_idx",
+      "runs_experiment_idx",
       "runs_pkey",
       "runs_principal_started_idx",
       "runs_running_replica_idx",

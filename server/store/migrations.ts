@@ -163,6 +163,40 @@ export const migrations: readonly Migration[] = [
       INSERT INTO prompt_generation (id, seq) VALUES (1, 0);
     `,
   },
+  {
+    version: 6,
+    name: "prompt experiments, runs' arms and feedback",
+    // At most one experiment runs per prompt: the partial unique index
+    // refuses a second one, whichever replica starts it.
+    sql: `
+      CREATE TABLE experiments (
+        experiment_id text PRIMARY KEY,
+        prompt text NOT NULL,
+        arms text NOT NULL,
+        canary text NOT NULL,
+        canary_state text NOT NULL,
+        status text NOT NULL CHECK (status IN ('running', 'stopped', 'rolled_back', 'promoted')),
+        note text NOT NULL,
+        started_by text NOT NULL,
+        started_at timestamptz NOT NULL,
+        ended_at timestamptz,
+        ended_by text NOT NULL,
+        end_reason text NOT NULL
+      );
+      CREATE UNIQUE INDEX experiments_running_idx ON experiments (prompt) WHERE status = 'running';
+      CREATE INDEX experiments_prompt_idx ON experiments (prompt, started_at DESC);
+      ALTER TABLE runs ADD COLUMN experiment_id text NOT NULL DEFAULT '';
+      ALTER TABLE runs ADD COLUMN experiment_arm text NOT NULL DEFAULT '';
+      CREATE INDEX runs_experiment_idx ON runs (experiment_id, experiment_arm, started_at) WHERE experiment_id <> '';
+      CREATE TABLE run_feedback (
+        run_id text PRIMARY KEY,
+        principal text NOT NULL,
+        score double precision NOT NULL,
+        comment text NOT NULL,
+        at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -1,17 +1,19 @@
 import type { Logger } from "pino";
 import { secretReader, type SecretSource } from "../secret-source.js";
 import type { AuditStore } from "./audit-store.js";
+import type { ExperimentStore } from "./experiment-store.js";
 import type { PromptStore } from "./prompt-store.js";
 import { isDataDirInUseError } from "./data-dir-lock.js";
 import { applyMigrations } from "./migrations.js";
 import type { RunStore } from "./run-store.js";
 import { createSqlAuditStore } from "./sql-audit-store.js";
+import { createSqlExperimentStore } from "./sql-experiment-store.js";
 import { createSqlPromptStore } from "./sql-prompt-store.js";
 import { createPgliteDatabase, createPgliteTemplate, createPostgresDatabase, type SqlDatabase } from "./sql-database.js";
 import { createSqlRunStore } from "./sql-run-store.js";
 
 /** The service's durable store: its runs and their events, its audit log and its prompts, in one database. */
-export type ServiceStore = RunStore & AuditStore & PromptStore;
+export type ServiceStore = RunStore & AuditStore & PromptStore & ExperimentStore;
 
 /** Options for {@link openStore}. */
 export interface StoreOptions {
@@ -83,7 +85,7 @@ export async function openStore(options: StoreOptions): Promise<ServiceStore> {
     await db.close().catch((closeErr: unknown) => options.logger?.warn({ err: closeErr }, "closing the run store failed"));
     throw openFailure(where, err, secrets);
   }
-  return { ...createSqlRunStore(db), ...createSqlAuditStore(db), ...createSqlPromptStore(db) };
+  return { ...createSqlRunStore(db), ...createSqlAuditStore(db), ...createSqlPromptStore(db), ...createSqlExperimentStore(db) };
 }
 
 function openFailure(where: string, cause: unknown, secrets: readonly string[]): Error {

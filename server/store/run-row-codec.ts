@@ -41,6 +41,8 @@ export const runParams: readonly RunParam[] = [
   { column: "started_at", arrayType: "timestamptz", value: (run) => run.startedAt.toISOString() },
   { column: "ended_at", arrayType: "timestamptz", value: (run) => run.endedAt?.toISOString() ?? null },
   { column: "result", arrayType: "bytea", value: (run) => run.result ?? null },
+  { column: "experiment_id", arrayType: "text", value: (run) => run.experimentId ?? "" },
+  { column: "experiment_arm", arrayType: "text", value: (run) => run.experimentArm ?? "" },
 ];
 
 /** The columns of `runs`, in {@link runParams} order. */
@@ -74,6 +76,8 @@ export function toRunRow(record: SqlRecord): RunRow {
     startedAt: timestamp(record, "started_at"),
     endedAt: record["ended_at"] === null ? undefined : timestamp(record, "ended_at"),
     result: record["result"] === null ? undefined : bytes(record, "result"),
+    // Absent rather than empty when none, as a row written without them reads back.
+    ...(text(record, "experiment_id") === "" ? {} : { experimentId: text(record, "experiment_id"), experimentArm: text(record, "experiment_arm") }),
   };
 }
 

@@ -57,6 +57,10 @@ export interface RunRow {
   readonly endedAt: Date | undefined;
   /** The `ExecuteResponse` of a completed run, protobuf binary; undefined otherwise. */
   readonly result: Uint8Array | undefined;
+  /** The prompt experiment the run was part of; empty or undefined when none. */
+  readonly experimentId?: string;
+  /** Its arm in that experiment. */
+  readonly experimentArm?: string;
 }
 
 /**

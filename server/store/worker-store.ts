@@ -130,6 +130,14 @@ async function openInThread(options: WorkerStoreOpenOptions, held: { release: ()
     activatePromptVersion: (request) => call("activatePromptVersion", request),
     activePrompts: () => call("activePrompts"),
     promptsGeneration: () => call("promptsGeneration"),
+    startExperiment: (row) => call("startExperiment", row),
+    endExperiment: (experimentId, ending) => call("endExperiment", experimentId, ending),
+    getExperiment: (experimentId) => call("getExperiment", experimentId),
+    listExperiments: (prompt, limit) => call("listExperiments", prompt, limit),
+    runningExperiments: () => call("runningExperiments"),
+    saveCanaryState: (experimentId, state) => call("saveCanaryState", experimentId, state),
+    experimentOutcomes: (experimentId, window) => call("experimentOutcomes", experimentId, window),
+    submitFeedback: (row) => call("submitFeedback", row),
     async close() {
       try {
         if (gone === undefined) {

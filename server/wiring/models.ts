@@ -100,6 +100,8 @@ export async function wireModels(options: ModelWiringOptions, closers: Closers):
           }),
         ),
         policy: createModelPolicy(model.policy),
+        structuredOutput: model.structuredOutput,
+        cacheSampled: model.cacheAnyTemperature,
         // Sampled answers differ from call to call: cached only when a deployment opts in.
         cacheScope:
           model.temperature === 0 || model.cacheAnyTemperature

@@ -4,22 +4,24 @@ import type { Config } from "../config.js";
 import { createPromptCatalog, type PromptCatalog } from "../prompts/prompt-catalog.js";
 import { isPromptDefinitionError } from "../prompts/prompt-definition-error.js";
 import { createPromptRegistrar, type PromptRegistrar } from "../prompts/prompt-registrar.js";
+import { createExperimentManager, type ExperimentManager } from "../prompts/experiments.js";
 import { readPromptsFile, type DeclaredPrompt } from "../prompts/prompts-file.js";
 import { defaultPromptContent, defaultPromptName } from "../prompts/prompt-version.js";
 import { StartupError } from "../startup-error.js";
-import type { PromptStore } from "../store/index.js";
+import type { ExperimentStore, PromptStore } from "../store/index.js";
 import type { Closers } from "./closers.js";
 
-/** The prompts' catalog (what runs use) and registrar (how they change). */
+/** The prompts' catalog (what runs use), registrar (how they change) and experiments. */
 export interface PromptParts {
   readonly catalog: PromptCatalog;
   readonly registrar: PromptRegistrar;
+  readonly experiments: ExperimentManager;
 }
 
 /** What {@link wirePrompts} needs. */
 export interface PromptsWiringOptions {
   readonly settings: Config["prompts"];
-  readonly store: PromptStore;
+  readonly store: PromptStore & ExperimentStore;
   readonly audit: AuditAppender;
   /** The tools a prompt may list. */
   readonly toolNames: ReadonlySet<string>;
@@ -72,10 +74,12 @@ export async function wirePrompts(options: PromptsWiringOptions, closers: Closer
   const catalog = await createPromptCatalog({ store, logger, refreshMs: settings.refreshMs });
   opened.catalog = catalog;
   closers.push(async () => catalog.close());
+  const experiments = createExperimentManager({ store, catalog, registrar, audit, logger, checkEveryMs: settings.canaryCheckMs });
+  closers.push(async () => experiments.close());
   if (catalog.active(settings.defaultPrompt) === undefined) {
     throw new StartupError("AGENT_DEFAULT_PROMPT", `names prompt ${settings.defaultPrompt}, which is not registered: declare it in AGENT_PROMPTS_FILE or register it`, {
       cause: undefined,
     });
   }
-  return { catalog, registrar };
+  return { catalog, registrar, experiments };
 }

@@ -90,7 +90,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           durableWaitMs: config.store.flushTimeoutMs,
           prompts: {
             defaultPrompt: config.prompts.defaultPrompt,
-            resolve: (name, version) => options.prompts.catalog.resolve(name, version),
+            choose: (name, version, principal) => options.prompts.catalog.choose(name, version, principal),
           },
           stopping,
           replicaId,
@@ -123,6 +123,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
         store,
         catalog: options.prompts.catalog,
         registrar: options.prompts.registrar,
+        experiments: options.prompts.experiments,
         flushAudit: (signal) => audit.flush(signal),
         logger,
       }),

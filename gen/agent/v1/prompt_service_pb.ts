@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agent/v1/prompt_service.proto.
  */
 export const file_agent_v1_prompt_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hZ2VudC92MS9wcm9tcHRfc2VydmljZS5wcm90bxIIYWdlbnQudjEiRQoNUHJvbXB0TWVzc2FnZRIiCgRyb2xlGAEgASgOMhQuYWdlbnQudjEuUHJvbXB0Um9sZRIQCgh0ZW1wbGF0ZRgCIAEoCSL7AQoNUHJvbXB0Q29udGVudBIiCgRraW5kGAEgASgOMhQuYWdlbnQudjEuUHJvbXB0S2luZBIpCghtZXNzYWdlcxgCIAMoCzIXLmFnZW50LnYxLlByb21wdE1lc3NhZ2USFwoPaW5wdXRfdmFyaWFibGVzGAMgAygJEhgKC3RlbXBlcmF0dXJlGAQgASgBSACIAQESGQoRbWF4X291dHB1dF90b2tlbnMYBSABKA0SDQoFdG9vbHMYBiADKAkSLgoNb3V0cHV0X3NjaGVtYRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCDgoMX3RlbXBlcmF0dXJlIsIBCg1Qcm9tcHRWZXJzaW9uEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIKCgJpZBgDIAEoCRIoCgdjb250ZW50GAQgASgLMhcuYWdlbnQudjEuUHJvbXB0Q29udGVudBIOCgZhdXRob3IYBSABKAkSDAoEbm90ZRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhY3RpdmUYCCABKAgihwEKEFByb21wdEFjdGl2YXRpb24SDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGFjdGl2YXRlZF9ieRgDIAEoCRIwCgxhY3RpdmF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYBSABKAkibwoVUmVnaXN0ZXJQcm9tcHRSZXF1ZXN0EgwKBG5hbWUYASABKAkSKAoHY29udGVudBgCIAEoCzIXLmFnZW50LnYxLlByb21wdENvbnRlbnQSDAoEbm90ZRgDIAEoCRIQCghhY3RpdmF0ZRgEIAEoCCJTChZSZWdpc3RlclByb21wdFJlc3BvbnNlEigKB3ZlcnNpb24YASABKAsyFy5hZ2VudC52MS5Qcm9tcHRWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoQR2V0UHJvbXB0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiPQoRR2V0UHJvbXB0UmVzcG9uc2USKAoHdmVyc2lvbhgBIAEoCzIXLmFnZW50LnYxLlByb21wdFZlcnNpb24iFAoSTGlzdFByb21wdHNSZXF1ZXN0Ij8KE0xpc3RQcm9tcHRzUmVzcG9uc2USKAoHcHJvbXB0cxgBIAMoCzIXLmFnZW50LnYxLlByb21wdFZlcnNpb24iKQoZTGlzdFByb21wdFZlcnNpb25zUmVxdWVzdBIMCgRuYW1lGAEgASgJIngKGkxpc3RQcm9tcHRWZXJzaW9uc1Jlc3BvbnNlEikKCHZlcnNpb25zGAEgAygLMhcuYWdlbnQudjEuUHJvbXB0VmVyc2lvbhIvCgthY3RpdmF0aW9ucxgCIAMoCzIaLmFnZW50LnYxLlByb21wdEFjdGl2YXRpb24iSwocQWN0aXZhdGVQcm9tcHRWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDAoEbm90ZRgDIAEoCSJjCh1BY3RpdmF0ZVByb21wdFZlcnNpb25SZXNwb25zZRIoCgd2ZXJzaW9uGAEgASgLMhcuYWdlbnQudjEuUHJvbXB0VmVyc2lvbhIYChBwcmV2aW91c192ZXJzaW9uGAIgASgJKlcKClByb21wdEtpbmQSGwoXUFJPTVBUX0tJTkRfVU5TUEVDSUZJRUQQABIVChFQUk9NUFRfS0lORF9BR0VOVBABEhUKEVBST01QVF9LSU5EX0NIQUlOEAIqbAoKUHJvbXB0Um9sZRIbChdQUk9NUFRfUk9MRV9VTlNQRUNJRklFRBAAEhYKElBST01QVF9ST0xFX1NZU1RFTRABEhUKEVBST01QVF9ST0xFX0hVTUFOEAISEgoOUFJPTVBUX1JPTEVfQUkQAzLBAwoNUHJvbXB0U2VydmljZRJTCg5SZWdpc3RlclByb21wdBIfLmFnZW50LnYxLlJlZ2lzdGVyUHJvbXB0UmVxdWVzdBogLmFnZW50LnYxLlJlZ2lzdGVyUHJvbXB0UmVzcG9uc2USRAoJR2V0UHJvbXB0EhouYWdlbnQudjEuR2V0UHJvbXB0UmVxdWVzdBobLmFnZW50LnYxLkdldFByb21wdFJlc3BvbnNlEkoKC0xpc3RQcm9tcHRzEhwuYWdlbnQudjEuTGlzdFByb21wdHNSZXF1ZXN0Gh0uYWdlbnQudjEuTGlzdFByb21wdHNSZXNwb25zZRJfChJMaXN0UHJvbXB0VmVyc2lvbnMSIy5hZ2VudC52MS5MaXN0UHJvbXB0VmVyc2lvbnNSZXF1ZXN0GiQuYWdlbnQudjEuTGlzdFByb21wdFZlcnNpb25zUmVzcG9uc2USaAoVQWN0aXZhdGVQcm9tcHRWZXJzaW9uEiYuYWdlbnQudjEuQWN0aXZhdGVQcm9tcHRWZXJzaW9uUmVxdWVzdBonLmFnZW50LnYxLkFjdGl2YXRlUHJvbXB0VmVyc2lvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hZ2VudC92MS9wcm9tcHRfc2VydmljZS5wcm90bxIIYWdlbnQudjEiRQoNUHJvbXB0TWVzc2FnZRIiCgRyb2xlGAEgASgOMhQuYWdlbnQudjEuUHJvbXB0Um9sZRIQCgh0ZW1wbGF0ZRgCIAEoCSL7AQoNUHJvbXB0Q29udGVudBIiCgRraW5kGAEgASgOMhQuYWdlbnQudjEuUHJvbXB0S2luZBIpCghtZXNzYWdlcxgCIAMoCzIXLmFnZW50LnYxLlByb21wdE1lc3NhZ2USFwoPaW5wdXRfdmFyaWFibGVzGAMgAygJEhgKC3RlbXBlcmF0dXJlGAQgASgBSACIAQESGQoRbWF4X291dHB1dF90b2tlbnMYBSABKA0SDQoFdG9vbHMYBiADKAkSLgoNb3V0cHV0X3NjaGVtYRgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RCDgoMX3RlbXBlcmF0dXJlIsIBCg1Qcm9tcHRWZXJzaW9uEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIKCgJpZBgDIAEoCRIoCgdjb250ZW50GAQgASgLMhcuYWdlbnQudjEuUHJvbXB0Q29udGVudBIOCgZhdXRob3IYBSABKAkSDAoEbm90ZRgGIAEoCRIuCgpjcmVhdGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZhY3RpdmUYCCABKAgihwEKEFByb21wdEFjdGl2YXRpb24SDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhQKDGFjdGl2YXRlZF9ieRgDIAEoCRIwCgxhY3RpdmF0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBG5vdGUYBSABKAkibwoVUmVnaXN0ZXJQcm9tcHRSZXF1ZXN0EgwKBG5hbWUYASABKAkSKAoHY29udGVudBgCIAEoCzIXLmFnZW50LnYxLlByb21wdENvbnRlbnQSDAoEbm90ZRgDIAEoCRIQCghhY3RpdmF0ZRgEIAEoCCJTChZSZWdpc3RlclByb21wdFJlc3BvbnNlEigKB3ZlcnNpb24YASABKAsyFy5hZ2VudC52MS5Qcm9tcHRWZXJzaW9uEg8KB2NyZWF0ZWQYAiABKAgiMQoQR2V0UHJvbXB0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkiPQoRR2V0UHJvbXB0UmVzcG9uc2USKAoHdmVyc2lvbhgBIAEoCzIXLmFnZW50LnYxLlByb21wdFZlcnNpb24iFAoSTGlzdFByb21wdHNSZXF1ZXN0Ij8KE0xpc3RQcm9tcHRzUmVzcG9uc2USKAoHcHJvbXB0cxgBIAMoCzIXLmFnZW50LnYxLlByb21wdFZlcnNpb24iKQoZTGlzdFByb21wdFZlcnNpb25zUmVxdWVzdBIMCgRuYW1lGAEgASgJIngKGkxpc3RQcm9tcHRWZXJzaW9uc1Jlc3BvbnNlEikKCHZlcnNpb25zGAEgAygLMhcuYWdlbnQudjEuUHJvbXB0VmVyc2lvbhIvCgthY3RpdmF0aW9ucxgCIAMoCzIaLmFnZW50LnYxLlByb21wdEFjdGl2YXRpb24iSwocQWN0aXZhdGVQcm9tcHRWZXJzaW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDAoEbm90ZRgDIAEoCSJjCh1BY3RpdmF0ZVByb21wdFZlcnNpb25SZXNwb25zZRIoCgd2ZXJzaW9uGAEgASgLMhcuYWdlbnQudjEuUHJvbXB0VmVyc2lvbhIYChBwcmV2aW91c192ZXJzaW9uGAIgASgJIj4KDUV4cGVyaW1lbnRBcm0SDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEg4KBndlaWdodBgDIAEoASJHCg5DYW5hcnlTdG9wUnVsZRImCgZtZXRyaWMYASABKA4yFi5hZ2VudC52MS5DYW5hcnlNZXRyaWMSDQoFYm91bmQYAiABKAEingEKC0NhbmFyeVJ1bGVzEiwKCnN0b3BfcnVsZXMYASADKAsyGC5hZ2VudC52MS5DYW5hcnlTdG9wUnVsZRIUCgxhdXRvX3Byb21vdGUYAiABKAgSDQoFYWxwaGEYAyABKAESEAoIbWluX3J1bnMYBCABKA0SFwoPbG9va19ldmVyeV9ydW5zGAUgASgNEhEKCW1heF9sb29rcxgGIAEoDSLTAgoKRXhwZXJpbWVudBIVCg1leHBlcmltZW50X2lkGAEgASgJEg4KBnByb21wdBgCIAEoCRIlCgRhcm1zGAMgAygLMhcuYWdlbnQudjEuRXhwZXJpbWVudEFybRIqCgZzdGF0dXMYBCABKA4yGi5hZ2VudC52MS5FeHBlcmltZW50U3RhdHVzEiUKBmNhbmFyeRgFIAEoCzIVLmFnZW50LnYxLkNhbmFyeVJ1bGVzEgwKBG5vdGUYBiABKAkSEgoKc3RhcnRlZF9ieRgHIAEoCRIuCgpzdGFydGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZW5kZWRfYnkYCiABKAkSEgoKZW5kX3JlYXNvbhgLIAEoCSKEAQoWU3RhcnRFeHBlcmltZW50UmVxdWVzdBIOCgZwcm9tcHQYASABKAkSJQoEYXJtcxgCIAMoCzIXLmFnZW50LnYxLkV4cGVyaW1lbnRBcm0SJQoGY2FuYXJ5GAMgASgLMhUuYWdlbnQudjEuQ2FuYXJ5UnVsZXMSDAoEbm90ZRgEIAEoCSJDChdTdGFydEV4cGVyaW1lbnRSZXNwb25zZRIoCgpleHBlcmltZW50GAEgASgLMhQuYWdlbnQudjEuRXhwZXJpbWVudCI8ChVTdG9wRXhwZXJpbWVudFJlcXVlc3QSFQoNZXhwZXJpbWVudF9pZBgBIAEoCRIMCgRub3RlGAIgASgJIkIKFlN0b3BFeHBlcmltZW50UmVzcG9uc2USKAoKZXhwZXJpbWVudBgBIAEoCzIULmFnZW50LnYxLkV4cGVyaW1lbnQiiwEKG0dldEV4cGVyaW1lbnRSZXN1bHRzUmVxdWVzdBIVCg1leHBlcmltZW50X2lkGAEgASgJEikKBWFmdGVyGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZiZWZvcmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq0CCgpBcm1SZXN1bHRzEgsKA2FybRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEgwKBHJ1bnMYAyABKAQSEQoJc3VjY2Vzc2VzGAQgASgEEhQKDHN1Y2Nlc3NfcmF0ZRgFIAEoARIvCgxtZWFuX2xhdGVuY3kYBiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoLcDk1X2xhdGVuY3kYByABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDgoGdG9rZW5zGAggASgEEhAKCGNvc3RfdXNkGAkgASgBEhgKEGNvc3RfcGVyX3J1bl91c2QYCiABKAESFgoOZmVlZGJhY2tfY291bnQYCyABKAQSFQoNbWVhbl9mZWVkYmFjaxgMIAEoASLxAQoQTWV0cmljQ29tcGFyaXNvbhIMCgR0ZXN0GAEgASgJEhEKCWFybV92YWx1ZRgCIAEoARIVCg1jb250cm9sX3ZhbHVlGAMgASgBEhIKCmRpZmZlcmVuY2UYBCABKAESGAoQZGlmZmVyZW5jZV9sb3dlchgFIAEoARIYChBkaWZmZXJlbmNlX3VwcGVyGAYgASgBEhQKB3BfdmFsdWUYByABKAFIAIgBARITCgtlbm91Z2hfZGF0YRgIIAEoCBITCgtzaWduaWZpY2FudBgJIAEoCBIRCglzdGF0ZW1lbnQYCiABKAlCCgoIX3BfdmFsdWUipAEKDUFybUNvbXBhcmlzb24SCwoDYXJtGAEgASgJEhMKC2NvbnRyb2xfYXJtGAIgASgJEjAKDHN1Y2Nlc3NfcmF0ZRgDIAEoCzIaLmFnZW50LnYxLk1ldHJpY0NvbXBhcmlzb24SLAoIZmVlZGJhY2sYBCABKAsyGi5hZ2VudC52MS5NZXRyaWNDb21wYXJpc29uEhEKCXN0YXRlbWVudBgFIAEoCSLmAQocR2V0RXhwZXJpbWVudFJlc3VsdHNSZXNwb25zZRIoCgpleHBlcmltZW50GAEgASgLMhQuYWdlbnQudjEuRXhwZXJpbWVudBIiCgRhcm1zGAIgAygLMhQuYWdlbnQudjEuQXJtUmVzdWx0cxIsCgtjb21wYXJpc29ucxgDIAMoCzIXLmFnZW50LnYxLkFybUNvbXBhcmlzb24SEgoKY29uZmlkZW5jZRgEIAEoARIYChBtaW5fcnVuc19wZXJfYXJtGAUgASgNEhwKFG1pbl9mZWVkYmFja19wZXJfYXJtGAYgASgNIigKFkxpc3RFeHBlcmltZW50c1JlcXVlc3QSDgoGcHJvbXB0GAEgASgJIkQKF0xpc3RFeHBlcmltZW50c1Jlc3BvbnNlEikKC2V4cGVyaW1lbnRzGAEgAygLMhQuYWdlbnQudjEuRXhwZXJpbWVudCpXCgpQcm9tcHRLaW5kEhsKF1BST01QVF9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRUFJPTVBUX0tJTkRfQUdFTlQQARIVChFQUk9NUFRfS0lORF9DSEFJThACKmwKClByb21wdFJvbGUSGwoXUFJPTVBUX1JPTEVfVU5TUEVDSUZJRUQQABIWChJQUk9NUFRfUk9MRV9TWVNURU0QARIVChFQUk9NUFRfUk9MRV9IVU1BThACEhIKDlBST01QVF9ST0xFX0FJEAMqtgEKEEV4cGVyaW1lbnRTdGF0dXMSIQodRVhQRVJJTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIdChlFWFBFUklNRU5UX1NUQVRVU19SVU5OSU5HEAESHQoZRVhQRVJJTUVOVF9TVEFUVVNfU1RPUFBFRBACEiEKHUVYUEVSSU1FTlRfU1RBVFVTX1JPTExFRF9CQUNLEAMSHgoaRVhQRVJJTUVOVF9TVEFUVVNfUFJPTU9URUQQBCqoAQoMQ2FuYXJ5TWV0cmljEh0KGUNBTkFSWV9NRVRSSUNfVU5TUEVDSUZJRUQQABIeChpDQU5BUllfTUVUUklDX1NVQ0NFU1NfUkFURRABEhoKFkNBTkFSWV9NRVRSSUNfRkVFREJBQ0sQAhIdChlDQU5BUllfTUVUUklDX1A5NV9MQVRFTkNZEAMSHgoaQ0FOQVJZX01FVFJJQ19DT1NUX1BFUl9SVU4QBDKtBgoNUHJvbXB0U2VydmljZRJTCg5SZWdpc3RlclByb21wdBIfLmFnZW50LnYxLlJlZ2lzdGVyUHJvbXB0UmVxdWVzdBogLmFnZW50LnYxLlJlZ2lzdGVyUHJvbXB0UmVzcG9uc2USRAoJR2V0UHJvbXB0EhouYWdlbnQudjEuR2V0UHJvbXB0UmVxdWVzdBobLmFnZW50LnYxLkdldFByb21wdFJlc3BvbnNlEkoKC0xpc3RQcm9tcHRzEhwuYWdlbnQudjEuTGlzdFByb21wdHNSZXF1ZXN0Gh0uYWdlbnQudjEuTGlzdFByb21wdHNSZXNwb25zZRJfChJMaXN0UHJvbXB0VmVyc2lvbnMSIy5hZ2VudC52MS5MaXN0UHJvbXB0VmVyc2lvbnNSZXF1ZXN0GiQuYWdlbnQudjEuTGlzdFByb21wdFZlcnNpb25zUmVzcG9uc2USaAoVQWN0aXZhdGVQcm9tcHRWZXJzaW9uEiYuYWdlbnQudjEuQWN0aXZhdGVQcm9tcHRWZXJzaW9uUmVxdWVzdBonLmFnZW50LnYxLkFjdGl2YXRlUHJvbXB0VmVyc2lvblJlc3BvbnNlElYKD1N0YXJ0RXhwZXJpbWVudBIgLmFnZW50LnYxLlN0YXJ0RXhwZXJpbWVudFJlcXVlc3QaIS5hZ2VudC52MS5TdGFydEV4cGVyaW1lbnRSZXNwb25zZRJTCg5TdG9wRXhwZXJpbWVudBIfLmFnZW50LnYxLlN0b3BFeHBlcmltZW50UmVxdWVzdBogLmFnZW50LnYxLlN0b3BFeHBlcmltZW50UmVzcG9uc2USZQoUR2V0RXhwZXJpbWVudFJlc3VsdHMSJS5hZ2VudC52MS5HZXRFeHBlcmltZW50UmVzdWx0c1JlcXVlc3QaJi5hZ2VudC52MS5HZXRFeHBlcmltZW50UmVzdWx0c1Jlc3BvbnNlElYKD0xpc3RFeHBlcmltZW50cxIgLmFnZW50LnYxLkxpc3RFeHBlcmltZW50c1JlcXVlc3QaIS5hZ2VudC52MS5MaXN0RXhwZXJpbWVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One message of a template, in LangChain's f-string format: {name} is a
@@ -472,6 +472,621 @@ export const ActivatePromptVersionResponseSchema: GenMessage<ActivatePromptVersi
   messageDesc(file_agent_v1_prompt_service, 13);
 
 /**
+ * One arm: a version of the prompt and its share of the traffic.
+ *
+ * @generated from message agent.v1.ExperimentArm
+ */
+export type ExperimentArm = Message<"agent.v1.ExperimentArm"> & {
+  /**
+   * Unique in the experiment, 1 to 32 letters, digits, '_' or '-', such as
+   * "control" and "canary". Runs report it as experiment_arm.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * A registered version of the experiment's prompt.
+   *
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * Relative weight, positive: only ratios matter (1 and 1 is 50/50).
+   *
+   * @generated from field: double weight = 3;
+   */
+  weight: number;
+};
+
+/**
+ * Describes the message agent.v1.ExperimentArm.
+ * Use `create(ExperimentArmSchema)` to create a new message.
+ */
+export const ExperimentArmSchema: GenMessage<ExperimentArm> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 14);
+
+/**
+ * One stop rule of a canary: the canary is worse when its metric is beyond
+ * the bound relative to the control.
+ *
+ * @generated from message agent.v1.CanaryStopRule
+ */
+export type CanaryStopRule = Message<"agent.v1.CanaryStopRule"> & {
+  /**
+   * @generated from field: agent.v1.CanaryMetric metric = 1;
+   */
+  metric: CanaryMetric;
+
+  /**
+   * @generated from field: double bound = 2;
+   */
+  bound: number;
+};
+
+/**
+ * Describes the message agent.v1.CanaryStopRule.
+ * Use `create(CanaryStopRuleSchema)` to create a new message.
+ */
+export const CanaryStopRuleSchema: GenMessage<CanaryStopRule> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 15);
+
+/**
+ * What makes an experiment a guarded rollout. The first arm is the control
+ * (the active version), the second the canary; exactly two arms.
+ *
+ * @generated from message agent.v1.CanaryRules
+ */
+export type CanaryRules = Message<"agent.v1.CanaryRules"> & {
+  /**
+   * Empty means the defaults: success rate drop 0.05, p95 latency ratio
+   * 1.5, cost per run ratio 1.5.
+   *
+   * @generated from field: repeated agent.v1.CanaryStopRule stop_rules = 1;
+   */
+  stopRules: CanaryStopRule[];
+
+  /**
+   * Activate the canary when, after the minimum sample, it is within every
+   * bound (a non-inferiority test).
+   *
+   * @generated from field: bool auto_promote = 2;
+   */
+  autoPromote: boolean;
+
+  /**
+   * Overall error over all looks; 0 means 0.05.
+   *
+   * @generated from field: double alpha = 3;
+   */
+  alpha: number;
+
+  /**
+   * Runs of each arm before the first look; 0 means 50 (at least 10).
+   *
+   * @generated from field: uint32 min_runs = 4;
+   */
+  minRuns: number;
+
+  /**
+   * Canary runs between looks; 0 means 50.
+   *
+   * @generated from field: uint32 look_every_runs = 5;
+   */
+  lookEveryRuns: number;
+
+  /**
+   * Looks planned (alpha is split across them); 0 means 20.
+   *
+   * @generated from field: uint32 max_looks = 6;
+   */
+  maxLooks: number;
+};
+
+/**
+ * Describes the message agent.v1.CanaryRules.
+ * Use `create(CanaryRulesSchema)` to create a new message.
+ */
+export const CanaryRulesSchema: GenMessage<CanaryRules> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 16);
+
+/**
+ * One experiment.
+ *
+ * @generated from message agent.v1.Experiment
+ */
+export type Experiment = Message<"agent.v1.Experiment"> & {
+  /**
+   * @generated from field: string experiment_id = 1;
+   */
+  experimentId: string;
+
+  /**
+   * @generated from field: string prompt = 2;
+   */
+  prompt: string;
+
+  /**
+   * The first arm is the control.
+   *
+   * @generated from field: repeated agent.v1.ExperimentArm arms = 3;
+   */
+  arms: ExperimentArm[];
+
+  /**
+   * @generated from field: agent.v1.ExperimentStatus status = 4;
+   */
+  status: ExperimentStatus;
+
+  /**
+   * Set for a canary.
+   *
+   * @generated from field: agent.v1.CanaryRules canary = 5;
+   */
+  canary?: CanaryRules | undefined;
+
+  /**
+   * @generated from field: string note = 6;
+   */
+  note: string;
+
+  /**
+   * @generated from field: string started_by = 7;
+   */
+  startedBy: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 8;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * Unset while running.
+   *
+   * @generated from field: google.protobuf.Timestamp ended_at = 9;
+   */
+  endedAt?: Timestamp | undefined;
+
+  /**
+   * Who ended it and why: a principal's note, or the canary check's
+   * decision with its numbers.
+   *
+   * @generated from field: string ended_by = 10;
+   */
+  endedBy: string;
+
+  /**
+   * @generated from field: string end_reason = 11;
+   */
+  endReason: string;
+};
+
+/**
+ * Describes the message agent.v1.Experiment.
+ * Use `create(ExperimentSchema)` to create a new message.
+ */
+export const ExperimentSchema: GenMessage<Experiment> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 17);
+
+/**
+ * Starts an experiment.
+ *
+ * @generated from message agent.v1.StartExperimentRequest
+ */
+export type StartExperimentRequest = Message<"agent.v1.StartExperimentRequest"> & {
+  /**
+   * @generated from field: string prompt = 1;
+   */
+  prompt: string;
+
+  /**
+   * At least two, at most 8, each a registered version of the prompt.
+   *
+   * @generated from field: repeated agent.v1.ExperimentArm arms = 2;
+   */
+  arms: ExperimentArm[];
+
+  /**
+   * Makes it a canary: exactly two arms, the first the active version.
+   *
+   * @generated from field: agent.v1.CanaryRules canary = 3;
+   */
+  canary?: CanaryRules | undefined;
+
+  /**
+   * Why, up to 1,000 characters.
+   *
+   * @generated from field: string note = 4;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message agent.v1.StartExperimentRequest.
+ * Use `create(StartExperimentRequestSchema)` to create a new message.
+ */
+export const StartExperimentRequestSchema: GenMessage<StartExperimentRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 18);
+
+/**
+ * The experiment started.
+ *
+ * @generated from message agent.v1.StartExperimentResponse
+ */
+export type StartExperimentResponse = Message<"agent.v1.StartExperimentResponse"> & {
+  /**
+   * @generated from field: agent.v1.Experiment experiment = 1;
+   */
+  experiment?: Experiment | undefined;
+};
+
+/**
+ * Describes the message agent.v1.StartExperimentResponse.
+ * Use `create(StartExperimentResponseSchema)` to create a new message.
+ */
+export const StartExperimentResponseSchema: GenMessage<StartExperimentResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 19);
+
+/**
+ * Stops an experiment.
+ *
+ * @generated from message agent.v1.StopExperimentRequest
+ */
+export type StopExperimentRequest = Message<"agent.v1.StopExperimentRequest"> & {
+  /**
+   * @generated from field: string experiment_id = 1;
+   */
+  experimentId: string;
+
+  /**
+   * Why, up to 1,000 characters.
+   *
+   * @generated from field: string note = 2;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message agent.v1.StopExperimentRequest.
+ * Use `create(StopExperimentRequestSchema)` to create a new message.
+ */
+export const StopExperimentRequestSchema: GenMessage<StopExperimentRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 20);
+
+/**
+ * The experiment stopped.
+ *
+ * @generated from message agent.v1.StopExperimentResponse
+ */
+export type StopExperimentResponse = Message<"agent.v1.StopExperimentResponse"> & {
+  /**
+   * @generated from field: agent.v1.Experiment experiment = 1;
+   */
+  experiment?: Experiment | undefined;
+};
+
+/**
+ * Describes the message agent.v1.StopExperimentResponse.
+ * Use `create(StopExperimentResponseSchema)` to create a new message.
+ */
+export const StopExperimentResponseSchema: GenMessage<StopExperimentResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 21);
+
+/**
+ * Asks for an experiment's results.
+ *
+ * @generated from message agent.v1.GetExperimentResultsRequest
+ */
+export type GetExperimentResultsRequest = Message<"agent.v1.GetExperimentResultsRequest"> & {
+  /**
+   * @generated from field: string experiment_id = 1;
+   */
+  experimentId: string;
+
+  /**
+   * Only runs started at or after this time; unset means from the start.
+   *
+   * @generated from field: google.protobuf.Timestamp after = 2;
+   */
+  after?: Timestamp | undefined;
+
+  /**
+   * Only runs started before this time; unset means until now.
+   *
+   * @generated from field: google.protobuf.Timestamp before = 3;
+   */
+  before?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message agent.v1.GetExperimentResultsRequest.
+ * Use `create(GetExperimentResultsRequestSchema)` to create a new message.
+ */
+export const GetExperimentResultsRequestSchema: GenMessage<GetExperimentResultsRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 22);
+
+/**
+ * What one arm's runs did over the window. Runs still running are not
+ * counted; a run succeeded when it completed with a final answer.
+ *
+ * @generated from message agent.v1.ArmResults
+ */
+export type ArmResults = Message<"agent.v1.ArmResults"> & {
+  /**
+   * @generated from field: string arm = 1;
+   */
+  arm: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * @generated from field: uint64 runs = 3;
+   */
+  runs: bigint;
+
+  /**
+   * @generated from field: uint64 successes = 4;
+   */
+  successes: bigint;
+
+  /**
+   * @generated from field: double success_rate = 5;
+   */
+  successRate: number;
+
+  /**
+   * @generated from field: google.protobuf.Duration mean_latency = 6;
+   */
+  meanLatency?: Duration | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Duration p95_latency = 7;
+   */
+  p95Latency?: Duration | undefined;
+
+  /**
+   * @generated from field: uint64 tokens = 8;
+   */
+  tokens: bigint;
+
+  /**
+   * @generated from field: double cost_usd = 9;
+   */
+  costUsd: number;
+
+  /**
+   * @generated from field: double cost_per_run_usd = 10;
+   */
+  costPerRunUsd: number;
+
+  /**
+   * Runs scored with SubmitFeedback, and their mean score.
+   *
+   * @generated from field: uint64 feedback_count = 11;
+   */
+  feedbackCount: bigint;
+
+  /**
+   * @generated from field: double mean_feedback = 12;
+   */
+  meanFeedback: number;
+};
+
+/**
+ * Describes the message agent.v1.ArmResults.
+ * Use `create(ArmResultsSchema)` to create a new message.
+ */
+export const ArmResultsSchema: GenMessage<ArmResults> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 23);
+
+/**
+ * One metric of an arm against the control.
+ *
+ * @generated from message agent.v1.MetricComparison
+ */
+export type MetricComparison = Message<"agent.v1.MetricComparison"> & {
+  /**
+   * The test computed, such as "two-proportion z-test" or "Welch's t-test".
+   *
+   * @generated from field: string test = 1;
+   */
+  test: string;
+
+  /**
+   * @generated from field: double arm_value = 2;
+   */
+  armValue: number;
+
+  /**
+   * @generated from field: double control_value = 3;
+   */
+  controlValue: number;
+
+  /**
+   * arm_value - control_value, and its interval at the confidence level.
+   *
+   * @generated from field: double difference = 4;
+   */
+  difference: number;
+
+  /**
+   * @generated from field: double difference_lower = 5;
+   */
+  differenceLower: number;
+
+  /**
+   * @generated from field: double difference_upper = 6;
+   */
+  differenceUpper: number;
+
+  /**
+   * Two-sided; unset without enough data.
+   *
+   * @generated from field: optional double p_value = 7;
+   */
+  pValue?: number | undefined;
+
+  /**
+   * False when an arm has fewer samples than the minimum: nothing tested.
+   *
+   * @generated from field: bool enough_data = 8;
+   */
+  enoughData: boolean;
+
+  /**
+   * @generated from field: bool significant = 9;
+   */
+  significant: boolean;
+
+  /**
+   * @generated from field: string statement = 10;
+   */
+  statement: string;
+};
+
+/**
+ * Describes the message agent.v1.MetricComparison.
+ * Use `create(MetricComparisonSchema)` to create a new message.
+ */
+export const MetricComparisonSchema: GenMessage<MetricComparison> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 24);
+
+/**
+ * An arm against the control.
+ *
+ * @generated from message agent.v1.ArmComparison
+ */
+export type ArmComparison = Message<"agent.v1.ArmComparison"> & {
+  /**
+   * @generated from field: string arm = 1;
+   */
+  arm: string;
+
+  /**
+   * @generated from field: string control_arm = 2;
+   */
+  controlArm: string;
+
+  /**
+   * @generated from field: agent.v1.MetricComparison success_rate = 3;
+   */
+  successRate?: MetricComparison | undefined;
+
+  /**
+   * @generated from field: agent.v1.MetricComparison feedback = 4;
+   */
+  feedback?: MetricComparison | undefined;
+
+  /**
+   * Both in a sentence.
+   *
+   * @generated from field: string statement = 5;
+   */
+  statement: string;
+};
+
+/**
+ * Describes the message agent.v1.ArmComparison.
+ * Use `create(ArmComparisonSchema)` to create a new message.
+ */
+export const ArmComparisonSchema: GenMessage<ArmComparison> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 25);
+
+/**
+ * An experiment's results.
+ *
+ * @generated from message agent.v1.GetExperimentResultsResponse
+ */
+export type GetExperimentResultsResponse = Message<"agent.v1.GetExperimentResultsResponse"> & {
+  /**
+   * @generated from field: agent.v1.Experiment experiment = 1;
+   */
+  experiment?: Experiment | undefined;
+
+  /**
+   * @generated from field: repeated agent.v1.ArmResults arms = 2;
+   */
+  arms: ArmResults[];
+
+  /**
+   * Each arm after the first against the first (the control).
+   *
+   * @generated from field: repeated agent.v1.ArmComparison comparisons = 3;
+   */
+  comparisons: ArmComparison[];
+
+  /**
+   * The confidence level of the tests and intervals (0.95).
+   *
+   * @generated from field: double confidence = 4;
+   */
+  confidence: number;
+
+  /**
+   * Runs and feedback scores an arm needs before it is tested.
+   *
+   * @generated from field: uint32 min_runs_per_arm = 5;
+   */
+  minRunsPerArm: number;
+
+  /**
+   * @generated from field: uint32 min_feedback_per_arm = 6;
+   */
+  minFeedbackPerArm: number;
+};
+
+/**
+ * Describes the message agent.v1.GetExperimentResultsResponse.
+ * Use `create(GetExperimentResultsResponseSchema)` to create a new message.
+ */
+export const GetExperimentResultsResponseSchema: GenMessage<GetExperimentResultsResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 26);
+
+/**
+ * Asks for a prompt's experiments.
+ *
+ * @generated from message agent.v1.ListExperimentsRequest
+ */
+export type ListExperimentsRequest = Message<"agent.v1.ListExperimentsRequest"> & {
+  /**
+   * Empty for every prompt's.
+   *
+   * @generated from field: string prompt = 1;
+   */
+  prompt: string;
+};
+
+/**
+ * Describes the message agent.v1.ListExperimentsRequest.
+ * Use `create(ListExperimentsRequestSchema)` to create a new message.
+ */
+export const ListExperimentsRequestSchema: GenMessage<ListExperimentsRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 27);
+
+/**
+ * Experiments, newest first (at most 100).
+ *
+ * @generated from message agent.v1.ListExperimentsResponse
+ */
+export type ListExperimentsResponse = Message<"agent.v1.ListExperimentsResponse"> & {
+  /**
+   * @generated from field: repeated agent.v1.Experiment experiments = 1;
+   */
+  experiments: Experiment[];
+};
+
+/**
+ * Describes the message agent.v1.ListExperimentsResponse.
+ * Use `create(ListExperimentsResponseSchema)` to create a new message.
+ */
+export const ListExperimentsResponseSchema: GenMessage<ListExperimentsResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_prompt_service, 28);
+
+/**
  * What a prompt version runs as.
  *
  * @generated from enum agent.v1.PromptKind
@@ -535,6 +1150,100 @@ export enum PromptRole {
  */
 export const PromptRoleSchema: GenEnum<PromptRole> = /*@__PURE__*/
   enumDesc(file_agent_v1_prompt_service, 1);
+
+/**
+ * Where an experiment is in its life.
+ *
+ * @generated from enum agent.v1.ExperimentStatus
+ */
+export enum ExperimentStatus {
+  /**
+   * @generated from enum value: EXPERIMENT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Runs are split between its arms.
+   *
+   * @generated from enum value: EXPERIMENT_STATUS_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * Stopped by StopExperiment.
+   *
+   * @generated from enum value: EXPERIMENT_STATUS_STOPPED = 2;
+   */
+  STOPPED = 2,
+
+  /**
+   * A canary that broke a stop rule: stopped, the control stayed active.
+   *
+   * @generated from enum value: EXPERIMENT_STATUS_ROLLED_BACK = 3;
+   */
+  ROLLED_BACK = 3,
+
+  /**
+   * A canary that won: its version was activated.
+   *
+   * @generated from enum value: EXPERIMENT_STATUS_PROMOTED = 4;
+   */
+  PROMOTED = 4,
+}
+
+/**
+ * Describes the enum agent.v1.ExperimentStatus.
+ */
+export const ExperimentStatusSchema: GenEnum<ExperimentStatus> = /*@__PURE__*/
+  enumDesc(file_agent_v1_prompt_service, 2);
+
+/**
+ * What a canary's stop rules measure.
+ *
+ * @generated from enum agent.v1.CanaryMetric
+ */
+export enum CanaryMetric {
+  /**
+   * @generated from enum value: CANARY_METRIC_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Share of runs that completed with a final answer; bound: the largest
+   * drop below the control's (0 to 1).
+   *
+   * @generated from enum value: CANARY_METRIC_SUCCESS_RATE = 1;
+   */
+  SUCCESS_RATE = 1,
+
+  /**
+   * Mean SubmitFeedback score; bound: the largest drop below the control's.
+   *
+   * @generated from enum value: CANARY_METRIC_FEEDBACK = 2;
+   */
+  FEEDBACK = 2,
+
+  /**
+   * 95th percentile of run duration; bound: the largest ratio to the
+   * control's (at least 1).
+   *
+   * @generated from enum value: CANARY_METRIC_P95_LATENCY = 3;
+   */
+  P95_LATENCY = 3,
+
+  /**
+   * Mean cost per run; bound: the largest ratio to the control's (at least 1).
+   *
+   * @generated from enum value: CANARY_METRIC_COST_PER_RUN = 4;
+   */
+  COST_PER_RUN = 4,
+}
+
+/**
+ * Describes the enum agent.v1.CanaryMetric.
+ */
+export const CanaryMetricSchema: GenEnum<CanaryMetric> = /*@__PURE__*/
+  enumDesc(file_agent_v1_prompt_service, 3);
 
 /**
  * Prompts as versioned releases. A prompt has a name; each version is its
@@ -605,6 +1314,53 @@ export const PromptService: GenService<{
     methodKind: "unary";
     input: typeof ActivatePromptVersionRequestSchema;
     output: typeof ActivatePromptVersionResponseSchema;
+  },
+  /**
+   * Starts an experiment on a prompt: runs that name the prompt without
+   * pinning a version are split between its arms by weight, sticky per
+   * principal (a hash of experiment and principal). At most one experiment
+   * runs per prompt. A canary experiment has stop rules that a check on the
+   * server applies as runs arrive: it rolls the canary back (the control
+   * stays active) or, when asked, promotes it. Admin only.
+   *
+   * @generated from rpc agent.v1.PromptService.StartExperiment
+   */
+  startExperiment: {
+    methodKind: "unary";
+    input: typeof StartExperimentRequestSchema;
+    output: typeof StartExperimentResponseSchema;
+  },
+  /**
+   * Stops a running experiment; runs go back to the active version. Admin
+   * only.
+   *
+   * @generated from rpc agent.v1.PromptService.StopExperiment
+   */
+  stopExperiment: {
+    methodKind: "unary";
+    input: typeof StopExperimentRequestSchema;
+    output: typeof StopExperimentResponseSchema;
+  },
+  /**
+   * An experiment with its results per arm over a window, and whether the
+   * differences to the control are significant.
+   *
+   * @generated from rpc agent.v1.PromptService.GetExperimentResults
+   */
+  getExperimentResults: {
+    methodKind: "unary";
+    input: typeof GetExperimentResultsRequestSchema;
+    output: typeof GetExperimentResultsResponseSchema;
+  },
+  /**
+   * A prompt's experiments, newest first.
+   *
+   * @generated from rpc agent.v1.PromptService.ListExperiments
+   */
+  listExperiments: {
+    methodKind: "unary";
+    input: typeof ListExperimentsRequestSchema;
+    output: typeof ListExperimentsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agent_v1_prompt_service, 0);

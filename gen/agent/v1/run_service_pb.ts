@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/run_service.proto.
  */
 export const file_agent_v1_run_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEi5gMKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXAiaAoIUnVuRXZlbnQSCwoDc2VxGAEgASgNEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVldmVudBgDIAEoCzIYLmFnZW50LnYxLlN0cmVhbVJlc3BvbnNlIlEKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmluY2x1ZGVfZXZlbnRzGAIgASgIEhgKEGV2ZW50c19hZnRlcl9zZXEYAyABKA0iZQoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuEiIKBmV2ZW50cxgCIAMoCzISLmFnZW50LnYxLlJ1bkV2ZW50EhMKC21vcmVfZXZlbnRzGAMgASgIItcBCg9MaXN0UnVuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmFnZW50LnYxLlJ1blN0YXR1cxIxCg1zdGFydGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5zdGFydGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0uYWdlbnQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoDSI7ChBXYXRjaFJ1blJlc3BvbnNlEicKBWV2ZW50GAEgASgLMhguYWdlbnQudjEuU3RyZWFtUmVzcG9uc2UiIgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLwoRQ2FuY2VsUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuIkwKEEdldFRocmVhZFJlcXVlc3QSEQoJdGhyZWFkX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIkkKEUdldFRocmVhZFJlc3BvbnNlEhsKBHJ1bnMYASADKAsyDS5hZ2VudC52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKokBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUlVOTklORxABEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAISFQoRUlVOX1NUQVRVU19GQUlMRUQQAxIXChNSVU5fU1RBVFVTX0NBTkNFTEVEEAQy3QIKClJ1blNlcnZpY2USOwoGR2V0UnVuEhcuYWdlbnQudjEuR2V0UnVuUmVxdWVzdBoYLmFnZW50LnYxLkdldFJ1blJlc3BvbnNlEkEKCExpc3RSdW5zEhkuYWdlbnQudjEuTGlzdFJ1bnNSZXF1ZXN0GhouYWdlbnQudjEuTGlzdFJ1bnNSZXNwb25zZRJDCghXYXRjaFJ1bhIZLmFnZW50LnYxLldhdGNoUnVuUmVxdWVzdBoaLmFnZW50LnYxLldhdGNoUnVuUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5hZ2VudC52MS5DYW5jZWxSdW5SZXF1ZXN0GhsuYWdlbnQudjEuQ2FuY2VsUnVuUmVzcG9uc2USRAoJR2V0VGhyZWFkEhouYWdlbnQudjEuR2V0VGhyZWFkUmVxdWVzdBobLmFnZW50LnYxLkdldFRocmVhZFJlc3BvbnNlYgZwcm90bzM", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
+  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEi5gMKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXAiaAoIUnVuRXZlbnQSCwoDc2VxGAEgASgNEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVldmVudBgDIAEoCzIYLmFnZW50LnYxLlN0cmVhbVJlc3BvbnNlIlEKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmluY2x1ZGVfZXZlbnRzGAIgASgIEhgKEGV2ZW50c19hZnRlcl9zZXEYAyABKA0iZQoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuEiIKBmV2ZW50cxgCIAMoCzISLmFnZW50LnYxLlJ1bkV2ZW50EhMKC21vcmVfZXZlbnRzGAMgASgIItcBCg9MaXN0UnVuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmFnZW50LnYxLlJ1blN0YXR1cxIxCg1zdGFydGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5zdGFydGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0uYWdlbnQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoDSI7ChBXYXRjaFJ1blJlc3BvbnNlEicKBWV2ZW50GAEgASgLMhguYWdlbnQudjEuU3RyZWFtUmVzcG9uc2UiIgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLwoRQ2FuY2VsUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuIkwKEEdldFRocmVhZFJlcXVlc3QSEQoJdGhyZWFkX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIkkKEUdldFRocmVhZFJlc3BvbnNlEhsKBHJ1bnMYASADKAsyDS5hZ2VudC52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkcKFVN1Ym1pdEZlZWRiYWNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDQoFc2NvcmUYAiABKAESDwoHY29tbWVudBgDIAEoCSInChZTdWJtaXRGZWVkYmFja1Jlc3BvbnNlEg0KBWZpcnN0GAEgASgIKokBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUlVOTklORxABEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAISFQoRUlVOX1NUQVRVU19GQUlMRUQQAxIXChNSVU5fU1RBVFVTX0NBTkNFTEVEEAQysgMKClJ1blNlcnZpY2USOwoGR2V0UnVuEhcuYWdlbnQudjEuR2V0UnVuUmVxdWVzdBoYLmFnZW50LnYxLkdldFJ1blJlc3BvbnNlEkEKCExpc3RSdW5zEhkuYWdlbnQudjEuTGlzdFJ1bnNSZXF1ZXN0GhouYWdlbnQudjEuTGlzdFJ1bnNSZXNwb25zZRJDCghXYXRjaFJ1bhIZLmFnZW50LnYxLldhdGNoUnVuUmVxdWVzdBoaLmFnZW50LnYxLldhdGNoUnVuUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5hZ2VudC52MS5DYW5jZWxSdW5SZXF1ZXN0GhsuYWdlbnQudjEuQ2FuY2VsUnVuUmVzcG9uc2USRAoJR2V0VGhyZWFkEhouYWdlbnQudjEuR2V0VGhyZWFkUmVxdWVzdBobLmFnZW50LnYxLkdldFRocmVhZFJlc3BvbnNlElMKDlN1Ym1pdEZlZWRiYWNrEh8uYWdlbnQudjEuU3VibWl0RmVlZGJhY2tSZXF1ZXN0GiAuYWdlbnQudjEuU3VibWl0RmVlZGJhY2tSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
 
 /**
  * The record of one run.
@@ -501,6 +501,61 @@ export const GetThreadResponseSchema: GenMessage<GetThreadResponse> = /*@__PURE_
   messageDesc(file_agent_v1_run_service, 11);
 
 /**
+ * Scores a run.
+ *
+ * @generated from message agent.v1.SubmitFeedbackRequest
+ */
+export type SubmitFeedbackRequest = Message<"agent.v1.SubmitFeedbackRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * From -1,000,000 to 1,000,000, finite; the scale is the caller's (such
+   * as 1 to 5, or 0 and 1 for thumbs down and up): results average it.
+   *
+   * @generated from field: double score = 2;
+   */
+  score: number;
+
+  /**
+   * Up to 2,000 characters.
+   *
+   * @generated from field: string comment = 3;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message agent.v1.SubmitFeedbackRequest.
+ * Use `create(SubmitFeedbackRequestSchema)` to create a new message.
+ */
+export const SubmitFeedbackRequestSchema: GenMessage<SubmitFeedbackRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 12);
+
+/**
+ * The score was kept.
+ *
+ * @generated from message agent.v1.SubmitFeedbackResponse
+ */
+export type SubmitFeedbackResponse = Message<"agent.v1.SubmitFeedbackResponse"> & {
+  /**
+   * False when the run already had a score, which this one replaced.
+   *
+   * @generated from field: bool first = 1;
+   */
+  first: boolean;
+};
+
+/**
+ * Describes the message agent.v1.SubmitFeedbackResponse.
+ * Use `create(SubmitFeedbackResponseSchema)` to create a new message.
+ */
+export const SubmitFeedbackResponseSchema: GenMessage<SubmitFeedbackResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 13);
+
+/**
  * Where a run is in its life.
  *
  * @generated from enum agent.v1.RunStatus
@@ -616,6 +671,18 @@ export const RunService: GenService<{
     methodKind: "unary";
     input: typeof GetThreadRequestSchema;
     output: typeof GetThreadResponseSchema;
+  },
+  /**
+   * Scores a run of the caller's own (an admin may score any run), for its
+   * prompt experiment's results. A second score of the same run replaces
+   * the first.
+   *
+   * @generated from rpc agent.v1.RunService.SubmitFeedback
+   */
+  submitFeedback: {
+    methodKind: "unary";
+    input: typeof SubmitFeedbackRequestSchema;
+    output: typeof SubmitFeedbackResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agent_v1_run_service, 0);
