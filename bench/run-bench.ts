@@ -18,6 +18,7 @@ import { dirname, resolve } from "node:path";
 import { measureAddedLatency } from "./added-latency.js";
 import { measureCacheHit } from "./cache-hit.js";
 import { measureDurableCalls } from "./durable-calls.js";
+import { measurePromptSelection } from "./prompt-selection.js";
 import { measureResilience } from "./resilience.js";
 import { measureStreams } from "./streams.js";
 import { measureThroughputFrontier } from "./throughput-frontier.js";
@@ -33,6 +34,7 @@ const scenarios: Record<string, (settings: BenchSettings) => Promise<ScenarioRep
   "throughput-frontier": measureThroughputFrontier,
   streams: measureStreams,
   "durable-calls": measureDurableCalls,
+  "prompt-selection": measurePromptSelection,
 };
 
 const settings = loadBenchSettings(process.env);

@@ -113,7 +113,7 @@ export async function startAgentService(
     // After the store, so closed before it; the shutdown closes it once the runs and the RPCs have stopped.
     const audit = wireAudit({ store, settings: config.store, meter: metricsProvider.meter, logger }, closers);
     // After the audit log, which records what start-up registers and activates.
-    const prompts = await wirePrompts({ settings: config.prompts, store, audit, toolNames, logger }, closers);
+    const prompts = await wirePrompts({ settings: config.prompts, store, audit, toolNames, meter: metricsProvider.meter, logger }, closers);
 
     const auth = await wireAuth({ settings: config.auth, jwtPublicKeyFile: config.secretFiles["AGENT_JWT_PUBLIC_KEY"], logger });
     const principalLimiter = wirePrincipalLimiter({ settings: config.limits, redisUrl: secrets.redisUrl, logger }, closers);

@@ -77,7 +77,8 @@ export async function stopAll(...processes: readonly (StartedProcess | undefined
   await Promise.all(processes.map((started) => started?.stop()));
 }
 
-async function freePort(): Promise<number> {
+/** A port that was free a moment ago, on loopback. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;

@@ -64,6 +64,8 @@ export interface PromptCatalogOptions {
   readonly maxPinned?: number;
   /** Told after each poll, for metrics: whether it read anything beyond the generation. */
   readonly onRefresh?: (refresh: { readonly outcome: "unchanged" | "reloaded" | "error" }) => void;
+  /** Told of each query of the store, for metrics: the poll, a reload, a pinned version's first read. */
+  readonly onStoreRead?: (read: "generation" | "reload" | "version") => void;
 }
 
 /**
@@ -108,6 +110,7 @@ export interface PromptCatalog {
  */
 export async function createPromptCatalog(options: PromptCatalogOptions): Promise<PromptCatalog> {
   const { store, logger, onRefresh } = options;
+  const counted = options.onStoreRead ?? (() => undefined);
   const refreshMs = options.refreshMs ?? 1_000;
   let activeByName = new Map<string, CatalogPrompt>();
   let experimentsByPrompt = new Map<string, CatalogExperiment>();
@@ -122,6 +125,7 @@ export async function createPromptCatalog(options: PromptCatalogOptions): Promis
     if (known !== undefined) {
       return known;
     }
+    counted("version");
     const row = await store.getPromptVersion(name, version);
     if (row === undefined) {
       return undefined;
@@ -163,6 +167,7 @@ export async function createPromptCatalog(options: PromptCatalogOptions): Promis
   /** The active versions and running experiments, consistent with each other: read again if the generation moved in between. */
   const reload = async () => {
     for (let attempt = 0; ; attempt++) {
+      counted("reload");
       const active = await store.activePrompts();
       const running = await store.runningExperiments();
       if (attempt >= 2 || (await store.promptsGeneration()) === active.generation) {
@@ -174,6 +179,7 @@ export async function createPromptCatalog(options: PromptCatalogOptions): Promis
 
   const poll = async (): Promise<void> => {
     try {
+      counted("generation");
       const generation = await store.promptsGeneration();
       if (generation === current) {
         onRefresh?.({ outcome: "unchanged" });
@@ -223,6 +229,7 @@ export async function createPromptCatalog(options: PromptCatalogOptions): Promis
     return (async () => {
       let row: PromptVersionRow | undefined;
       try {
+        counted("version");
         row = await store.getPromptVersion(name, version);
       } catch (err) {
         throw connectErrorWithDetail("the prompt store is unavailable, and the pinned prompt version must be read from it; retry shortly", Code.Unavailable, {

@@ -95,6 +95,18 @@ export const METRIC_AGENT_AUDIT_WRITES = "agent.audit.writes";
 export const METRIC_AGENT_AUDIT_DROPPED = "agent.audit.dropped";
 /** Audit entries waiting to be appended. */
 export const METRIC_AGENT_AUDIT_QUEUED = "agent.audit.queued";
+/**
+ * Queries of the prompt store made to choose runs' prompts, by `agent.prompt.read`:
+ * `generation` (the poll), `reload` (active versions and experiments, after a change),
+ * `version` (a pinned version seen for the first time). Runs themselves add none.
+ */
+export const METRIC_AGENT_PROMPT_STORE_READS = "agent.prompt.store_reads";
+/** What a prompt store read was: `generation`, `reload` or `version`. */
+export const ATTR_AGENT_PROMPT_READ = "agent.prompt.read";
+/** Canaries ended by the canary check, by `agent.prompt.decision` (`rollback`, `promote`). */
+export const METRIC_AGENT_PROMPT_CANARY_DECISIONS = "agent.prompt.canary_decisions";
+/** A canary check's decision. */
+export const ATTR_AGENT_PROMPT_DECISION = "agent.prompt.decision";
 
 /**
  * Attribute value standing for "anything not in the configured set", as the

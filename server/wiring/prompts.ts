@@ -10,6 +10,8 @@ import { defaultPromptContent, defaultPromptName } from "../prompts/prompt-versi
 import { StartupError } from "../startup-error.js";
 import type { ExperimentStore, PromptStore } from "../store/index.js";
 import type { Closers } from "./closers.js";
+import type { Meter } from "@opentelemetry/api";
+import { createPromptMetrics } from "../telemetry/prompt-metrics.js";
 
 /** The prompts' catalog (what runs use), registrar (how they change) and experiments. */
 export interface PromptParts {
@@ -26,6 +28,8 @@ export interface PromptsWiringOptions {
   /** The tools a prompt may list. */
   readonly toolNames: ReadonlySet<string>;
   readonly logger: Logger;
+  /** The meter the prompts' metrics go on. */
+  readonly meter: Meter;
 }
 
 /** Who registers and activates what start-up declares, in the audit log and the activation history. */
@@ -41,6 +45,7 @@ const startupPrincipal = "startup";
  */
 export async function wirePrompts(options: PromptsWiringOptions, closers: Closers): Promise<PromptParts> {
   const { settings, store, audit, toolNames, logger } = options;
+  const metrics = createPromptMetrics(options.meter);
   let declared: readonly DeclaredPrompt[] = [];
   if (settings.file !== undefined) {
     try {
@@ -71,10 +76,22 @@ export async function wirePrompts(options: PromptsWiringOptions, closers: Closer
   for (const prompt of declared) {
     await seed(prompt.name, prompt.definition, prompt.note, prompt.activate, settings.file ?? "");
   }
-  const catalog = await createPromptCatalog({ store, logger, refreshMs: settings.refreshMs });
+  const catalog = await createPromptCatalog({ store, logger, refreshMs: settings.refreshMs, onStoreRead: (read) => metrics.recordStoreRead(read) });
   opened.catalog = catalog;
   closers.push(async () => catalog.close());
-  const experiments = createExperimentManager({ store, catalog, registrar, audit, logger, checkEveryMs: settings.canaryCheckMs });
+  const experiments = createExperimentManager({
+    store,
+    catalog,
+    registrar,
+    audit,
+    logger,
+    checkEveryMs: settings.canaryCheckMs,
+    onDecision: ({ decision }) => {
+      if (decision !== "continue") {
+        metrics.recordCanaryDecision(decision);
+      }
+    },
+  });
   closers.push(async () => experiments.close());
   if (catalog.active(settings.defaultPrompt) === undefined) {
     throw new StartupError("AGENT_DEFAULT_PROMPT", `names prompt ${settings.defaultPrompt}, which is not registered: declare it in AGENT_PROMPTS_FILE or register it`, {
