@@ -95,18 +95,37 @@ async function refused(call: Promise<unknown>): Promise<AgentServiceError> {
   return err as AgentServiceError;
 }
 
-describe("prompt registry on the embedded store", () => {
-  let dataDir: string;
+/** Where the service keeps its prompts: embedded PGlite in a directory, or the real PostgreSQL. */
+const stores = [
+  {
+    name: "embedded PGlite",
+    async open() {
+      const dataDir = await mkdtemp(join(tmpdir(), "agent-prompts-data-"));
+      return { env: { AGENT_DATA_DIR: dataDir }, dispose: () => rm(dataDir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: "PostgreSQL",
+    async open() {
+      const database = await createTestDatabase("agent_prompts");
+      return { env: { DATABASE_URL: database.url }, dispose: () => database.drop() };
+    },
+  },
+];
+
+describe.each(stores)("prompt registry on $name", (where) => {
   let svc: TestService;
-  const env = () => ({ AGENT_API_KEYS_FILE: keysFile, AGENT_DATA_DIR: dataDir });
+  let storeEnv: Record<string, string>;
+  let dispose: () => Promise<void>;
+  const env = () => ({ AGENT_API_KEYS_FILE: keysFile, ...storeEnv });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), "agent-prompts-data-"));
+    ({ env: storeEnv, dispose } = await where.open());
     svc = await startTestService(env());
   });
   afterAll(async () => {
     await svc.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await dispose();
   });
 
   it("runs the built-in default prompt, registered and active, when a request names none", async () => {
