@@ -10,15 +10,18 @@ import {
   type HealthResponse,
   type StreamResponse,
 } from "../gen/agent/v1/agent_service_pb.js";
+import { PromptService } from "../gen/agent/v1/prompt_service_pb.js";
 import {
   RunService,
   type CancelRunResponse,
   type GetRunResponse,
   type GetThreadResponse,
   type ListRunsResponse,
+  type SubmitFeedbackResponse,
 } from "../gen/agent/v1/run_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
 import { resolveTransport } from "./agent-transport.js";
+import type { CallFailureContext } from "./call-failure.js";
 import type {
   AgentClientOptions,
   CallOptions,
@@ -31,6 +34,8 @@ import type {
   StreamOptions,
   WatchRunOptions,
 } from "./client-options.js";
+import type { SubmitFeedbackOptions } from "./prompt-options.js";
+import { createPromptsClient, type PromptsClient } from "./prompts-client.js";
 import { restartSafeText } from "./restart-safe-text.js";
 import { resumableEvents } from "./resumable-events.js";
 import { checkRetries, createRetrySchedule, defaultRetries, type AttemptOptions, type RetrySchedule } from "./retry-schedule.js";
@@ -54,7 +59,9 @@ export type {
  * A call whose attempt fails in a retryable way (a broken connection,
  * UNAVAILABLE, RESOURCE_EXHAUSTED with a retry-after) is tried again, as
  * `retries` allows; runs carry an idempotency key, so a repeat never runs a
- * task twice, and streams resume where they broke.
+ * task twice, and streams resume where they broke. The one call a repeat
+ * could harm, `prompts.startExperiment`, is repeated only when it never
+ * reached the service.
  */
 export interface AgentClient {
   /** Runs the agent and returns the summary of the run. */
@@ -93,6 +100,15 @@ export interface AgentClient {
    * NOT_FOUND when the caller has no such thread.
    */
   getThread(threadId: string, options?: GetThreadOptions): Promise<GetThreadResponse>;
+  /**
+   * Scores a run of the caller's own (an admin may score any run) for its
+   * prompt experiment's results; `score` from -1,000,000 to 1,000,000, on
+   * the caller's scale. Retried: a second score of a run replaces the first
+   * (so a repeat after a lost answer reports `first: false`).
+   */
+  submitFeedback(runId: string, score: number, options?: SubmitFeedbackOptions): Promise<SubmitFeedbackResponse>;
+  /** The service's prompts: versions, activation and rollback, experiments (`agent.v1.PromptService`). */
+  readonly prompts: PromptsClient;
   /** Closes the client's HTTP/2 connection, if it opened one; calls in flight fail and are not retried. */
   close(): void;
 }
@@ -105,6 +121,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
   const { transport, sessionManager } = resolveTransport(options);
   const agents: Client<typeof AgentService> = createClient(AgentService, transport);
   const runs: Client<typeof RunService> = createClient(RunService, transport);
+  const promptService: Client<typeof PromptService> = createClient(PromptService, transport);
   const clientRetries = checkRetries(options.retries ?? defaultRetries, "createAgentClient");
   let closed = false;
 
@@ -121,14 +138,18 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     headers: mergeHeaders(options.headers, call?.headers),
   });
 
-  /** One unary call, tried again as its schedule allows. */
-  async function unary<T>(call: CallOptions | undefined, send: (options: ConnectCallOptions) => Promise<T>): Promise<T> {
+  /** One unary call, tried again as its schedule (and `atMostOnce`, for a call that must not be repeated once sent) allows. */
+  async function unary<T>(
+    call: CallOptions | undefined,
+    send: (options: ConnectCallOptions) => Promise<T>,
+    { atMostOnce = false }: Pick<CallFailureContext, "atMostOnce"> = {},
+  ): Promise<T> {
     const schedule = scheduleOf(call);
     for (;;) {
       try {
         return await send(attemptOptions(call, schedule.attempt()));
       } catch (err) {
-        await schedule.retry(err, { followingRun: false });
+        await schedule.retry(err, { followingRun: false, atMostOnce });
       }
     }
   }
@@ -220,6 +241,13 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
       const request = { threadId, pageSize: call?.pageSize ?? 0, pageToken: call?.pageToken ?? "" };
       return unary(call, (attempt) => runs.getThread(request, attempt));
     },
+
+    submitFeedback(runId, score, call) {
+      // A repeat replaces the score with the same one: safe to repeat.
+      return unary(call, (attempt) => runs.submitFeedback({ runId, score, comment: call?.comment ?? "" }, attempt));
+    },
+
+    prompts: createPromptsClient(promptService, unary),
 
     close() {
       closed = true;

@@ -69,6 +69,19 @@ describe.each([
   });
 });
 
+describe.each([
+  { failure: "a refused connection (nothing was sent)", error: new ConnectError("connect ECONNREFUSED", Code.Unavailable, undefined, undefined, nodeError("ECONNREFUSED", "connect ECONNREFUSED")), retried: true },
+  { failure: "a host name that does not resolve", error: new ConnectError("getaddrinfo ENOTFOUND", Code.Unavailable, undefined, undefined, nodeError("ENOTFOUND", "getaddrinfo ENOTFOUND agent")), retried: true },
+  { failure: "a rate limit with a retry-after", error: serviceError(Code.ResourceExhausted, "RATE_LIMITED", 1_000), retried: true },
+  { failure: "a connection lost mid-call", error: new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled), retried: false },
+  { failure: "a connection reset mid-call", error: new ConnectError("read ECONNRESET", Code.Aborted, undefined, undefined, nodeError("ECONNRESET", "read ECONNRESET")), retried: false },
+  { failure: "UNAVAILABLE with a retry-after (the store)", error: serviceError(Code.Unavailable, "PROMPT_STORE_UNAVAILABLE", 1_000), retried: false },
+])("a call that must reach the service at most once, after $failure", ({ error, retried }) => {
+  it(`is ${retried ? "" : "not "}retried`, () => {
+    expect(classifyCallFailure(toAgentServiceError(error), { followingRun: false, atMostOnce: true }).retryable).toBe(retried);
+  });
+});
+
 describe("classifyCallFailure", () => {
   it("reads the service's retry-after from its ErrorDetail", () => {
     expect(classifyCallFailure(toAgentServiceError(serviceError(Code.ResourceExhausted, "SERVER_AT_CAPACITY", 1_500)), { followingRun: false })).toEqual({

@@ -27,6 +27,13 @@ const connectionErrorCodes: ReadonlySet<string> = new Set([
   "ERR_HTTP2_PING_CANCEL",
 ]);
 
+/**
+ * Node.js error codes that only arise while opening a connection, before a
+ * byte of the request is sent: nothing listens, or the host name does not
+ * resolve. An established connection never fails with these.
+ */
+const notSentErrorCodes: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+
 /** What a failed attempt means for the call. */
 export interface CallFailureVerdict {
   /** A new attempt may succeed and cannot do harm. */
@@ -44,6 +51,15 @@ export interface CallFailureContext {
    * retry with a retry-after. False for a call that starts a run or reads.
    */
   readonly followingRun: boolean;
+  /**
+   * The request must reach the service at most once, because a repeat of one
+   * that took effect would fail and hide that it did (StartExperiment: the
+   * second is refused as "already running"). Then only a failure that shows
+   * the service never acted on the request is retried: no connection could
+   * be opened, or a RESOURCE_EXHAUSTED limit with a retry-after (the service
+   * checks its limits before any handler). Default false.
+   */
+  readonly atMostOnce?: boolean;
 }
 
 /**
@@ -52,8 +68,14 @@ export interface CallFailureContext {
  * never from message text. The caller has already ruled out its own abort
  * and deadline, and a closed client.
  */
-export function classifyCallFailure(error: AgentServiceError, { followingRun }: CallFailureContext): CallFailureVerdict {
+export function classifyCallFailure(error: AgentServiceError, { followingRun, atMostOnce = false }: CallFailureContext): CallFailureVerdict {
   const retryAfterMs = error.retryAfterMs;
+  if (atMostOnce) {
+    // A broken connection or an UNAVAILABLE answer may come after the
+    // service acted: only what proves it did not is tried again.
+    const refusedBeforeActing = error.code === Code.ResourceExhausted && retryAfterMs !== undefined;
+    return { retryable: isNotSent(error) || refusedBeforeActing, retryAfterMs };
+  }
   if (isConnectionFailure(error)) {
     return { retryable: true, retryAfterMs };
   }
@@ -95,6 +117,15 @@ export function isConnectionFailure(error: ConnectError): boolean {
   // stream reset by a closing session (CANCELED), or no connection at all,
   // a refused stream, a PING timeout, a proxy's 502/503 (UNAVAILABLE).
   return error.code === Code.Canceled || error.code === Code.Unavailable;
+}
+
+/**
+ * True when the attempt failed before its request left the client: the
+ * connection could not be opened (see {@link notSentErrorCodes}). What
+ * connect-node reports when nothing listens: UNAVAILABLE with ECONNREFUSED.
+ */
+export function isNotSent(error: ConnectError): boolean {
+  return error.findDetails(ErrorDetailSchema).length === 0 && causeCodes(error).some((code) => notSentErrorCodes.has(code));
 }
 
 /** The Node.js `code` of every error on the cause chain, like connect-node's `unwrapNodeErrorChain`. */

@@ -14,6 +14,18 @@ export type {
   StreamOptions,
   WatchRunOptions,
 } from "./agent-client.js";
+export type { PromptsClient } from "./prompts-client.js";
+export type {
+  ActivatePromptOptions,
+  CanaryRulesInit,
+  ExperimentArmInit,
+  ExperimentResultsOptions,
+  PromptContentInit,
+  RegisterPromptOptions,
+  StartExperimentOptions,
+  StopExperimentOptions,
+  SubmitFeedbackOptions,
+} from "./prompt-options.js";
 export { AgentServiceError, isAgentServiceError } from "./agent-error.js";
 export { createClientTraceInterceptor } from "./trace-interceptor.js";
 export { Code } from "@connectrpc/connect";
@@ -30,6 +42,32 @@ export {
 export { StopReason, ToolCallStatus, type ModelCall, type Step, type ToolCall, type Usage } from "../gen/agent/v1/run_pb.js";
 export type { ErrorDetail, FieldViolation } from "../gen/agent/v1/errors_pb.js";
 export {
+  CanaryMetric,
+  ExperimentStatus,
+  PromptKind,
+  PromptRole,
+  type ActivatePromptVersionResponse,
+  type ArmComparison,
+  type ArmResults,
+  type CanaryRules,
+  type CanaryStopRule,
+  type Experiment,
+  type ExperimentArm,
+  type GetExperimentResultsResponse,
+  type GetPromptResponse,
+  type ListExperimentsResponse,
+  type ListPromptsResponse,
+  type ListPromptVersionsResponse,
+  type MetricComparison,
+  type PromptActivation,
+  type PromptContent,
+  type PromptMessage,
+  type PromptVersion,
+  type RegisterPromptResponse,
+  type StartExperimentResponse,
+  type StopExperimentResponse,
+} from "../gen/agent/v1/prompt_service_pb.js";
+export {
   RunStatus,
   type CancelRunResponse,
   type GetRunResponse,
@@ -37,4 +75,5 @@ export {
   type ListRunsResponse,
   type Run,
   type RunEvent,
+  type SubmitFeedbackResponse,
 } from "../gen/agent/v1/run_service_pb.js";
