@@ -398,8 +398,9 @@ function testedStatement(
 }
 
 /** Up to `digits` decimals, trailing zeros dropped. */
+/** A number for a statement; an arm with nothing to average (NaN) reads "none". */
 function formatNumber(value: number, digits = 3): string {
-  return Number.isFinite(value) ? String(Number(value.toFixed(digits))) : String(value);
+  return Number.isFinite(value) ? String(Number(value.toFixed(digits))) : Number.isNaN(value) ? "none" : String(value);
 }
 
 function formatSigned(value: number): string {
