@@ -19,6 +19,7 @@ import {
   type PromptContent,
 } from "../gen/agent/v1/prompt_service_pb.js";
 import { RunService } from "../gen/agent/v1/run_service_pb.js";
+import { createTestDatabase } from "./support/postgres.js";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 // Prompt experiments through the real server: a 50/50 split over 80
@@ -74,12 +75,27 @@ async function inBatches<T>(count: number, concurrency: number, task: (index: nu
   return results;
 }
 
-describe("an A/B experiment", () => {
+/** Where the service keeps its runs and experiments: embedded PGlite (in memory), or the real PostgreSQL. */
+const stores = [
+  { name: "embedded PGlite", open: async () => ({ env: {}, dispose: async () => undefined }) },
+  {
+    name: "PostgreSQL",
+    async open() {
+      const database = await createTestDatabase("agent_experiments");
+      return { env: { DATABASE_URL: database.url }, dispose: () => database.drop() };
+    },
+  },
+];
+
+describe.each(stores)("an A/B experiment on $name", (where) => {
   let svc: TestService;
+  let dispose: () => Promise<void>;
   const clients = new Map<string, AgentClient>();
 
   beforeAll(async () => {
-    svc = await startTestService({ AGENT_API_KEYS_FILE: keysFile, AGENT_CACHE: "off" });
+    const opened = await where.open();
+    dispose = opened.dispose;
+    svc = await startTestService({ AGENT_API_KEYS_FILE: keysFile, AGENT_CACHE: "off", ...opened.env });
     for (const { principal, key } of callers) {
       clients.set(principal, createAgentClient({ baseUrl: svc.url, token: key, retries: 0, timeoutMs: 30_000 }));
     }
@@ -87,6 +103,7 @@ describe("an A/B experiment", () => {
   afterAll(async () => {
     clients.forEach((client) => client.close());
     await svc.close();
+    await dispose();
   });
 
   it("splits 400 runs from 80 principals 50/50, each principal always on one arm, with results that add up to the runs", async () => {
