@@ -149,6 +149,7 @@ export async function startAgentService(
       tracing,
       metrics,
       logger,
+      readiness: () => health.readiness(store),
     });
 
     if (metricsProvider.prometheusUrl !== undefined) {

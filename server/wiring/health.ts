@@ -18,6 +18,11 @@ export interface ServiceHealth {
    * ends every health watch: the service is going away.
    */
   stopServing(): void;
+  /**
+   * What `GET /readyz` answers: ready while serving (a model's breaker is
+   * not open), not shutting down, and the store answers a one-row query.
+   */
+  readiness(store: { promptsGeneration(): Promise<number> }): Promise<{ ready: boolean; reasons: string[] }>;
 }
 
 /** Creates the health status of the service and keeps it in step with the models' breakers. */
@@ -41,6 +46,20 @@ export function wireHealth(options: HealthWiringOptions): ServiceHealth {
       stopping = true;
       status.setAll(ServingStatus.NOT_SERVING);
       status.close();
+    },
+    async readiness(store) {
+      const reasons: string[] = [];
+      if (status.closed()) {
+        reasons.push("the service is shutting down");
+      } else if (status.get("") !== ServingStatus.SERVING) {
+        reasons.push("every model's circuit breaker is open");
+      }
+      try {
+        await store.promptsGeneration();
+      } catch {
+        reasons.push("the store (runs, prompts, audit log) cannot be reached");
+      }
+      return { ready: reasons.length === 0, reasons };
     },
   };
 }

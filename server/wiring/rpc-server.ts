@@ -12,6 +12,7 @@ import { createMetricsInterceptor } from "../rpc/metrics-interceptor.js";
 import { createStrictJsonOptions } from "../rpc/strict-json-decoder.js";
 import { createTraceInterceptor } from "../rpc/trace-interceptor.js";
 import { createUnknownRouteHandler } from "../rpc/unknown-route.js";
+import { withHttpProbes, type Readiness } from "../rpc/http-probes.js";
 import { createValidationInterceptor, type InputScreenCheck } from "../rpc/validation-interceptor.js";
 import type { RequestLimits } from "../runs/request-rules.js";
 import type { AuditAppender } from "../runs/run-audit.js";
@@ -37,6 +38,8 @@ export interface RpcServerWiringOptions {
   readonly tracing: Tracing;
   readonly metrics: ServiceMetrics;
   readonly logger: Logger;
+  /** What `GET /readyz` answers. */
+  readonly readiness: () => Promise<Readiness>;
 }
 
 /**
@@ -66,8 +69,9 @@ export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpSer
     maxDeadlineMs: config.maxExecutionTimeCapMs,
     readMaxBytes: config.http.maxRequestBytes,
     jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
-    fallback: createUnknownRouteHandler(
-      Object.fromEntries(routedServices.map((s) => [s.typeName, s.methods.map((m) => m.name)])),
+    fallback: withHttpProbes(
+      { readiness: options.readiness },
+      createUnknownRouteHandler(Object.fromEntries(routedServices.map((s) => [s.typeName, s.methods.map((m) => m.name)]))),
     ),
     logger,
   });
