@@ -5,6 +5,8 @@ import { AuditService } from "../../gen/agent/v1/audit_service_pb.js";
 import { PromptService } from "../../gen/agent/v1/prompt_service_pb.js";
 import { RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ServerReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
 import { createAuditService } from "../audit/audit-service.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
@@ -21,6 +23,7 @@ import { guardRequestMessages } from "../rpc/request-message-guard.js";
 import type { RequestLimits } from "../runs/request-rules.js";
 import { createRunService } from "../rpc/run-service.js";
 import { createPromptService } from "../rpc/prompt-service.js";
+import { createReflectionService, createReflectionV1alphaService } from "../rpc/reflection-service.js";
 import { createRunLifecycle } from "../runs/run-lifecycle.js";
 import type { PrincipalLimiter } from "../limits/principal-limiter.js";
 import type { OutputRedaction } from "../runs/redacted-events.js";
@@ -32,7 +35,15 @@ import type { PromptParts } from "./prompts.js";
 import type { RunParts } from "./runs.js";
 
 /** Every service {@link createRoutes} registers, for the answer to a request no route matches. */
-export const routedServices = [AgentService, RunService, PromptService, AuditService, Health] as const;
+export const routedServices = [
+  AgentService,
+  RunService,
+  PromptService,
+  AuditService,
+  Health,
+  ServerReflection,
+  ServerReflectionV1alpha,
+] as const;
 
 /** What {@link createRoutes} needs. */
 export interface RoutesWiringOptions {
@@ -64,8 +75,8 @@ export interface RoutesWiringOptions {
 
 /**
  * The router function: the run lifecycle behind `AgentService`, `RunService`,
- * the prompts behind `PromptService`, the audit log behind `AuditService`, and `grpc.health.v1.Health`, every
- * method guarded by the request size limit.
+ * the prompts behind `PromptService`, the audit log behind `AuditService`, `grpc.health.v1.Health`, and
+ * gRPC server reflection (v1 and v1alpha) describing all of them, every method guarded by the request size limit.
  */
 export function createRoutes(options: RoutesWiringOptions): (router: ConnectRouter) => void {
   const { config, executor, limits, limiter, store, audit, health, gateway, cache, version, metrics, logger, stopping, principalLimiter } = options;
@@ -130,6 +141,8 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
     );
     router.service(AuditService, createAuditService({ store, writer: audit, logger }));
     router.service(Health, createGrpcHealthService(health));
+    router.service(ServerReflection, createReflectionService(routedServices));
+    router.service(ServerReflectionV1alpha, createReflectionV1alphaService(routedServices));
     // Last, so that it covers every method registered above.
     guardRequestMessages(router, { maxBytes: config.http.maxRequestBytes, logger });
   };
