@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -20,6 +20,7 @@ import {
 } from "../gen/agent/v1/prompt_service_pb.js";
 import { RunService } from "../gen/agent/v1/run_service_pb.js";
 import { createTestDatabase } from "./support/postgres.js";
+import { bearer } from "./support/bearer.js";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 // Prompt experiments through the real server: a 50/50 split over 80
@@ -49,14 +50,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-const bearer =
-  (key: string): Interceptor =>
-  (next) =>
-  (req) => {
-    req.header.set("authorization", `Bearer ${key}`);
-    return next(req);
-  };
 
 function admin<S extends typeof PromptService | typeof AuditService | typeof RunService>(svc: TestService, service: S): Client<S> {
   return createClient(service, createGrpcTransport({ baseUrl: svc.url, interceptors: [bearer(adminKey)] }));

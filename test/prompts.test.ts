@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,6 +11,7 @@ import { AuditAction, AuditService } from "../gen/agent/v1/audit_service_pb.js";
 import { PromptContentSchema, PromptKind, PromptRole, PromptService, type PromptContent } from "../gen/agent/v1/prompt_service_pb.js";
 import type { ChatMessage } from "../server/simulator/index.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
+import { bearer } from "./support/bearer.js";
 import { startTestService, type TestService } from "./support/test-service.js";
 
 // Prompts as versioned releases, through the real server: registration by
@@ -39,14 +40,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-const bearer =
-  (key: string): Interceptor =>
-  (next) =>
-  (req) => {
-    req.header.set("authorization", `Bearer ${key}`);
-    return next(req);
-  };
 
 function promptsClient(svc: TestService, key: string): Client<typeof PromptService> {
   return createClient(PromptService, createGrpcTransport({ baseUrl: svc.url, interceptors: [bearer(key)] }));

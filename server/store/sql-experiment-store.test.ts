@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storeTemplate } from "../../test/support/store-template.js";
 import {
   applyMigrations,
-  createPgliteDatabase,
-  createPostgresDatabase,
   createSqlExperimentStore,
   createSqlPromptStore,
   createSqlRunStore,
@@ -14,25 +11,7 @@ import {
   type SqlDatabase,
 } from "./index.js";
 import { completedRun, uniqueId } from "./testing/run-fixtures.js";
-import { createTestPostgresDatabase } from "./testing/test-postgres.js";
-
-const engines: { name: string; open(): Promise<{ db: SqlDatabase; dispose(): Promise<void> }> }[] = [
-  {
-    name: "PGlite",
-    async open() {
-      const db = await createPgliteDatabase({ dataDir: "memory://", template: storeTemplate() });
-      return { db, dispose: () => db.close() };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    async open() {
-      const database = await createTestPostgresDatabase();
-      const db = createPostgresDatabase({ url: database.url });
-      return { db, dispose: async () => (await db.close(), await database.drop()) };
-    },
-  },
-];
+import { storeEngines } from "./testing/engines.js";
 
 function experiment(prompt: string, fields: Partial<ExperimentRow> = {}): ExperimentRow {
   return {
@@ -55,7 +34,7 @@ function experiment(prompt: string, fields: Partial<ExperimentRow> = {}): Experi
   };
 }
 
-describe.each(engines)("experiment store on $name", (engine) => {
+describe.each(storeEngines)("experiment store on $name", (engine) => {
   let store: ExperimentStore & PromptStore & RunStore;
   let dispose: () => Promise<void>;
   beforeAll(async () => {

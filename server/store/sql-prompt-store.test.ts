@@ -1,26 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { storeTemplate } from "../../test/support/store-template.js";
-import { applyMigrations, createPgliteDatabase, createPostgresDatabase, createSqlPromptStore, type PromptStore, type PromptVersionRow, type SqlDatabase } from "./index.js";
+import { applyMigrations, createSqlPromptStore, type PromptStore, type PromptVersionRow, type SqlDatabase } from "./index.js";
 import { uniqueId } from "./testing/run-fixtures.js";
-import { createTestPostgresDatabase } from "./testing/test-postgres.js";
-
-const engines: { name: string; open(): Promise<{ db: SqlDatabase; dispose(): Promise<void> }> }[] = [
-  {
-    name: "PGlite",
-    async open() {
-      const db = await createPgliteDatabase({ dataDir: "memory://", template: storeTemplate() });
-      return { db, dispose: () => db.close() };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    async open() {
-      const database = await createTestPostgresDatabase();
-      const db = createPostgresDatabase({ url: database.url });
-      return { db, dispose: async () => (await db.close(), await database.drop()) };
-    },
-  },
-];
+import { storeEngines } from "./testing/engines.js";
 
 let clock = Date.UTC(2026, 0, 1);
 
@@ -29,7 +10,7 @@ function versionRow(name: string, version: string, fields: Partial<PromptVersion
   return { name, version, content: `{"v":"${version}"}`, author: "admin-1", note: `note ${version}`, createdAt: new Date(clock), ...fields };
 }
 
-describe.each(engines)("prompt store on $name", (engine) => {
+describe.each(storeEngines)("prompt store on $name", (engine) => {
   let store: PromptStore;
   let dispose: () => Promise<void>;
   beforeAll(async () => {
