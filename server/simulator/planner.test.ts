@@ -36,6 +36,18 @@ describe("planTurn", () => {
       calls(["current_time", { timezone: "Asia/Tokyo" }]),
     ],
     [
+      "calls a tool it does not know when a #call directive names it, with the directive's arguments",
+      [user('Forecast please: #call weather_forecast {"city": "Oslo"}')],
+      [...allTools, tool("weather_forecast")],
+      calls(["weather_forecast", { city: "Oslo" }]),
+    ],
+    [
+      "ignores a #call directive for a tool it is not offered",
+      [user("#call weather_forecast")],
+      allTools,
+      answer('You asked: "#call weather_forecast". I am a simulated model; offer me the calculator, current_time or inventory_lookup tool and I will use it to answer.'),
+    ],
+    [
       "looks up a SKU",
       [user("Is SKU-1001 in stock?")],
       allTools,

@@ -1,4 +1,5 @@
 import { messageText, type ChatMessage, type ChatRequest } from "./chat-request.js";
+import { findCallDirectives } from "./call-directive.js";
 import { asksForFirstQuestion, firstQuestionBefore } from "./conversation-recall.js";
 import { answerFromToolOutcomes, firstQuestionAnswer, isErrorResult, plainAnswer, type ToolOutcome } from "./final-answer.js";
 import { longAnswerFor } from "./long-answer.js";
@@ -28,7 +29,8 @@ const loopDirective = "#loop";
  * 2. The conversation ends with tool results → retry a failed call once (its result starts with
  *    "Error"), else answer with one sentence per result, quoting each verbatim.
  * 3. Otherwise → call every offered tool the latest user message asks for (calculator, then
- *    current_time, then inventory_lookup), or answer in plain text when none applies.
+ *    current_time, then inventory_lookup; then each offered tool named by a `#call <tool> {args}`
+ *    directive, see `call-directive.ts`), or answer in plain text when none applies.
  *
  * With a `json_schema` response format, every answer (whichever rule made it) is instead a JSON
  * document that validates against the schema, or, for `#invalid-json` in the latest user
@@ -69,6 +71,9 @@ function planFreeTurn(request: Pick<ChatRequest, "messages" | "tools">): Planned
     if (!offered.has(intent.name)) continue;
     const args = intent.detect(question);
     if (args !== undefined) calls.push({ name: intent.name, arguments: args });
+  }
+  for (const directive of findCallDirectives(question)) {
+    if (offered.has(directive.name)) calls.push(directive);
   }
   return calls.length > 0 ? toolCalls(calls) : { kind: "answer", content: plainAnswer(question) };
 }
