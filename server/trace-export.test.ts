@@ -49,10 +49,9 @@ async function runTraceExport(
   args: readonly string[],
   options: { readonly cwd: string; readonly env?: Readonly<Record<string, string>> },
 ): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  if (options.env?.["AGENT_TRACE_FILE"] === undefined) {
-    delete env["AGENT_TRACE_FILE"];
-  }
+  // `npm test` sets INIT_CWD for the whole run; each case says where its command started.
+  const { AGENT_TRACE_FILE: _spanFile, INIT_CWD: _started, ...inherited } = process.env;
+  const env: NodeJS.ProcessEnv = { ...inherited, ...options.env };
   const child = spawn(process.execPath, ["--import", tsxLoader, script, ...args], { cwd: options.cwd, env });
   let stdout = "";
   let stderr = "";
@@ -98,9 +97,28 @@ describe("trace-export", () => {
     const run = await runTraceExport([traceId.toUpperCase()], { cwd: dir, env: { AGENT_TRACE_FILE: spanFile } });
 
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`to trace-${traceId}.json;`);
+    expect(run.stdout).toContain(`to ${join(dir, `trace-${traceId}.json`)};`);
     const jaeger = JSON.parse(await readFile(join(dir, `trace-${traceId}.json`), "utf8")) as JaegerFile;
     expect(jaeger.data[0]?.spans).toHaveLength(2);
+  });
+
+  it("takes relative paths from where npm was started (INIT_CWD), not from the package root it runs in", async () => {
+    const started = await mkdtemp(join(tmpdir(), "trace-export-started-"));
+    const packageRoot = await mkdtemp(join(tmpdir(), "trace-export-root-"));
+    try {
+      await writeFile(join(started, "spans.jsonl"), await readFile(spanFile));
+
+      const run = await runTraceExport([traceId, "--file", "spans.jsonl"], { cwd: packageRoot, env: { INIT_CWD: started } });
+
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`to ${join(started, `trace-${traceId}.json`)};`);
+      const jaeger = JSON.parse(await readFile(join(started, `trace-${traceId}.json`), "utf8")) as JaegerFile;
+      expect(jaeger.data[0]?.spans).toHaveLength(2);
+      expect(await readdir(packageRoot)).toEqual([]);
+    } finally {
+      await rm(started, { recursive: true, force: true });
+      await rm(packageRoot, { recursive: true, force: true });
+    }
   });
 
   describe.each([

@@ -7,11 +7,14 @@
  *     npx tsx server/trace-export.ts <trace-id> [--file <spans.jsonl>] [--out <file.json>]
  *
  * `--file` defaults to `AGENT_TRACE_FILE`; `--out` to `trace-<trace-id>.json`
- * in the working directory. The span file is read one line at a time; only the
+ * in the directory the command was started from. Relative paths are taken from
+ * there too: under `npm run trace:export` that is where npm was invoked
+ * (`INIT_CWD`), not the package root npm switches to. The span file is read one line at a time; only the
  * spans of the wanted trace are kept. Exits 1, saying why on stderr, when the
  * arguments are wrong, the file cannot be read or holds no span of the trace.
  */
 import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isValidTraceId } from "@opentelemetry/api";
 import { isMalformedSpanLineError, readStoredSpans, toJaegerJson } from "./telemetry/jaeger-trace.js";
@@ -22,6 +25,7 @@ const usage =
   "  <trace-id>      32 hexadecimal digits\n" +
   "  --file, -f      the span file; default $AGENT_TRACE_FILE\n" +
   "  --out, -o       the Jaeger JSON file to write; default trace-<trace-id>.json\n" +
+  "                  in the directory the command was started from\n" +
   "  --help, -h      print this\n";
 
 /** A failure the operator can fix, reported as one line on stderr without a stack. */
@@ -71,7 +75,13 @@ function parseCommandLine(args: readonly string[], env: NodeJS.ProcessEnv): Trac
   if (spanFile === undefined) {
     throw new TraceExportError("no span file: pass --file <spans.jsonl> or set AGENT_TRACE_FILE");
   }
-  return { traceId, spanFile, outFile: nonEmpty(values.out) ?? `trace-${traceId}.json` };
+  // npm runs scripts in the package root and says in INIT_CWD where it was started.
+  const base = nonEmpty(env["INIT_CWD"]) ?? process.cwd();
+  return {
+    traceId,
+    spanFile: resolve(base, spanFile),
+    outFile: resolve(base, nonEmpty(values.out) ?? `trace-${traceId}.json`),
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
