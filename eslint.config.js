@@ -8,6 +8,13 @@ import tseslint from "typescript-eslint";
 // layers above it and the leaves, never one below it. Imports are matched as written, relative
 // ones only (`./`, `../`, `../../`, ...), so a package such as `@langchain/core/prompts` never matches.
 
+/**
+ * The library entry (`agent-service/server`): the service layer's public face for deployments,
+ * imported from outside the package only. Left out of the import patterns, because `./index.js`
+ * written in a folder of server/ names that folder's own index, not this file.
+ */
+const libraryEntry = "index.ts";
+
 /** Files directly in server/ that any layer may use. */
 const rootLeaves = ["logger.ts", "secret-source.ts", "redis-credentials.ts"];
 
@@ -16,7 +23,7 @@ const rootLeaves = ["logger.ts", "secret-source.ts", "redis-credentials.ts"];
  * root file that is not a leaf, so a new one belongs to the service until it is listed as a leaf.
  */
 const serviceRootFiles = readdirSync(join(import.meta.dirname, "server")).filter(
-  (name) => name.endsWith(".ts") && !name.endsWith(".test.ts") && !rootLeaves.includes(name),
+  (name) => name.endsWith(".ts") && !name.endsWith(".test.ts") && !rootLeaves.includes(name) && name !== libraryEntry,
 );
 
 /** What each layer is made of: its folders under server/ and, for the service, its root files. */
@@ -101,7 +108,7 @@ const leafWhy = `A leaf (${leafList}) imports no layer, so that every layer may 
 const tests = ["**/*.test.ts", "server/**/testing/**", "test/**", "bench/**"];
 
 export default tseslint.config(
-  { ignores: ["dist/", "gen/", "node_modules/", "coverage/"] },
+  { ignores: ["dist/", "client/dist/", "gen/", "node_modules/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -131,8 +138,8 @@ export default tseslint.config(
     rules: { "no-restricted-imports": ["error", { patterns: [wiringPattern] }] },
   },
   {
-    // The composition root builds everything.
-    files: ["server/service.ts"],
+    // The composition root builds everything; the process entry starts it (and telemetry before it).
+    files: ["server/service.ts", "server/main.ts"],
     rules: { "no-restricted-imports": "off" },
   },
   {

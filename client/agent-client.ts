@@ -1,7 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type CallOptions as ConnectCallOptions, type Client } from "@connectrpc/connect";
-import { randomUUID } from "node:crypto";
+import {
+  Code,
+  ConnectError,
+  createClient,
+  type CallOptions as ConnectCallOptions,
+  type Client,
+  type Transport,
+} from "@connectrpc/connect";
 import {
   AgentService,
   ExecuteRequestSchema,
@@ -20,10 +26,9 @@ import {
   type SubmitFeedbackResponse,
 } from "../gen/agent/v1/run_service_pb.js";
 import { toAgentServiceError } from "./agent-error.js";
-import { resolveTransport } from "./agent-transport.js";
+import { withBearerToken } from "./bearer-token.js";
 import type { CallFailureContext } from "./call-failure.js";
 import type {
-  AgentClientOptions,
   CallOptions,
   GetRunOptions,
   GetThreadOptions,
@@ -31,28 +36,16 @@ import type {
   HealthOptions,
   ListRunsOptions,
   RunOptions,
+  SharedClientOptions,
   StreamOptions,
   WatchRunOptions,
 } from "./client-options.js";
 import type { SubmitFeedbackOptions } from "./prompt-options.js";
 import { createPromptsClient, type PromptsClient } from "./prompts-client.js";
+import { randomId } from "./random-id.js";
 import { restartSafeText } from "./restart-safe-text.js";
 import { resumableEvents } from "./resumable-events.js";
 import { checkRetries, createRetrySchedule, defaultRetries, type AttemptOptions, type RetrySchedule } from "./retry-schedule.js";
-
-export type {
-  AgentClientOptions,
-  AgentProtocol,
-  CallOptions,
-  GetRunOptions,
-  GetThreadOptions,
-  HeaderValues,
-  HealthOptions,
-  ListRunsOptions,
-  RunOptions,
-  StreamOptions,
-  WatchRunOptions,
-} from "./client-options.js";
 
 /**
  * A typed client of the agent service. Errors are `AgentServiceError`s.
@@ -116,9 +109,20 @@ export interface AgentClient {
 /** How long the CancelRun that follows a caller's abort may take. */
 const cancelTimeoutMs = 5_000;
 
-/** Creates a client of the agent service over Connect, gRPC or gRPC-Web. */
-export function createAgentClient(options: AgentClientOptions): AgentClient {
-  const { transport, sessionManager } = resolveTransport(options);
+/** The transport a client calls through, and how to close what it holds open. */
+export interface ClientConnection {
+  readonly transport: Transport;
+  /** Closes what the transport holds open, such as its HTTP/2 session; called by `AgentClient.close`. Default nothing to close. */
+  readonly close?: () => void;
+}
+
+/**
+ * Creates a client of the agent service over a connection that the entry
+ * point built for its runtime (Node.js or the browser), with the options
+ * every runtime shares: token, headers, deadline and retries.
+ */
+export function createAgentClientOn(connection: ClientConnection, options: SharedClientOptions): AgentClient {
+  const transport = options.token === undefined ? connection.transport : withBearerToken(connection.transport, options.token);
   const agents: Client<typeof AgentService> = createClient(AgentService, transport);
   const runs: Client<typeof RunService> = createClient(RunService, transport);
   const promptService: Client<typeof PromptService> = createClient(PromptService, transport);
@@ -166,7 +170,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
 
   return {
     async execute(input, run) {
-      const idempotencyKey = run?.idempotencyKey ?? randomUUID();
+      const idempotencyKey = run?.idempotencyKey ?? randomId();
       const request = create(ExecuteRequestSchema, { ...runFields(input, run), idempotencyKey });
       // Without a key a repeat could run the task twice: one attempt only.
       const call = idempotencyKey === "" ? { ...run, retries: 0 } : run;
@@ -174,7 +178,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     },
 
     async *stream(input, run) {
-      const idempotencyKey = run?.idempotencyKey ?? randomUUID();
+      const idempotencyKey = run?.idempotencyKey ?? randomId();
       const request = create(StreamRequestSchema, { ...runFields(input, run), idempotencyKey });
       let started: string | undefined;
       let completed = false;
@@ -251,7 +255,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
 
     close() {
       closed = true;
-      sessionManager?.abort();
+      connection.close?.();
     },
   };
 }

@@ -1,49 +1,19 @@
-import type { Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
+import type { ClientConnection } from "./agent-client.js";
 import type { AgentClientOptions } from "./client-options.js";
 import { createClientTraceInterceptor } from "./trace-interceptor.js";
 
-/** The transport a client's options ask for, and the HTTP/2 session it owns, if any. */
-export interface AgentTransport {
-  readonly transport: Transport;
-  /** Closed by `AgentClient.close`; undefined over HTTP/1.1 and for a transport the caller made. */
-  readonly sessionManager?: Http2SessionManager;
-}
-
-/** Builds the transport of {@link AgentClientOptions}: Connect, gRPC or gRPC-Web over HTTP/2 or 1.1, with tracing and its token. */
-export function resolveTransport(options: AgentClientOptions): AgentTransport {
-  const resolved = resolveBareTransport(options);
-  return options.token === undefined ? resolved : { ...resolved, transport: withToken(resolved.transport, options.token) };
-}
-
 /**
- * Sends `Authorization: Bearer <token>` on every call of `transport`, asking
- * a token function again each time. Around the transport, not in an
- * interceptor, so that it works on a ready transport too.
+ * Builds the Node.js transport of {@link AgentClientOptions}: Connect, gRPC
+ * or gRPC-Web over HTTP/2 or 1.1, with tracing; closing it closes the
+ * HTTP/2 session it opened (none over HTTP/1.1, or for a ready transport).
  */
-function withToken(transport: Transport, token: NonNullable<AgentClientOptions["token"]>): Transport {
-  const headerOf = async (header: ConstructorParameters<typeof Headers>[0]): Promise<Headers> => {
-    const value = typeof token === "string" ? token : await token();
-    const headers = new Headers(header);
-    headers.set("authorization", `Bearer ${value}`);
-    return headers;
-  };
-  return {
-    async unary(method, signal, timeoutMs, header, input, contextValues) {
-      return transport.unary(method, signal, timeoutMs, await headerOf(header), input, contextValues);
-    },
-    async stream(method, signal, timeoutMs, header, input, contextValues) {
-      return transport.stream(method, signal, timeoutMs, await headerOf(header), input, contextValues);
-    },
-  };
-}
-
-function resolveBareTransport(options: AgentClientOptions): AgentTransport {
+export function resolveTransport(options: AgentClientOptions): ClientConnection {
   if (options.transport !== undefined) {
     // A ready transport has its own interceptors; tracing goes there too.
     return { transport: options.transport };
@@ -69,5 +39,5 @@ function resolveBareTransport(options: AgentClientOptions): AgentTransport {
       : protocol === "grpc-web"
         ? createGrpcWebTransport(common)
         : createConnectTransport(common);
-  return { transport, sessionManager };
+  return { transport, close: () => sessionManager.abort() };
 }

@@ -7,14 +7,10 @@ export type HeaderValues = ConstructorParameters<typeof Headers>[0];
 /** Wire protocols the service speaks on one port. */
 export type AgentProtocol = "connect" | "grpc" | "grpc-web";
 
-/** Options for `createAgentClient`. */
-export interface AgentClientOptions {
+/** Options that `createAgentClient` takes in every runtime (Node.js and browsers). */
+export interface SharedClientOptions {
   /** Base URL of the service, such as `http://127.0.0.1:8080`. Required unless `transport` is given. */
   readonly baseUrl?: string;
-  /** Wire protocol. Default `connect`. */
-  readonly protocol?: AgentProtocol;
-  /** HTTP version; gRPC always uses 2. Default `2`. */
-  readonly httpVersion?: "1.1" | "2";
   /** Headers sent with every call. Default none. */
   readonly headers?: HeaderValues;
   /**
@@ -34,13 +30,22 @@ export interface AgentClientOptions {
   readonly retries?: number;
   /** Extra interceptors, outermost first; they see every attempt. Default none. */
   readonly interceptors?: readonly Interceptor[];
+  /** A ready transport; replaces `baseUrl` and `protocol` (and, in Node.js, `httpVersion`). */
+  readonly transport?: Transport;
+}
+
+/** Options for `createAgentClient` in Node.js. */
+export interface AgentClientOptions extends SharedClientOptions {
+  /** Wire protocol. Default `connect`. */
+  readonly protocol?: AgentProtocol;
+  /** HTTP version; gRPC always uses 2. Default `2`. */
+  readonly httpVersion?: "1.1" | "2";
   /**
    * Start a client span per call and send W3C `traceparent`, with the
-   * application's OpenTelemetry setup. Default true; a no-op without one.
+   * application's OpenTelemetry setup (`@opentelemetry/api`, an optional
+   * peer dependency). Default true; a no-op without one.
    */
   readonly tracing?: boolean;
-  /** A ready transport; replaces `baseUrl`, `protocol` and `httpVersion`. */
-  readonly transport?: Transport;
 }
 
 /** Options of every call. */
@@ -138,3 +143,17 @@ export interface WatchRunOptions extends CallOptions {
 
 /** Paging of `AgentClient.getThread`. */
 export type GetThreadOptions = CallOptions & Partial<Pick<GetThreadRequest, "pageSize" | "pageToken">>;
+
+/** Wire protocols a browser can speak: fetch exposes no HTTP trailers, which gRPC needs. */
+export type WebProtocol = Exclude<AgentProtocol, "grpc">;
+
+/** Options for `createAgentClient` in a browser (the SDK's browser entry). */
+export interface WebAgentClientOptions extends SharedClientOptions {
+  /** Wire protocol, over `fetch`. Default `connect` (JSON). */
+  readonly protocol?: WebProtocol;
+  /**
+   * The `fetch` the transport calls, such as one that sets `credentials` or
+   * `mode`. Default `globalThis.fetch`.
+   */
+  readonly fetch?: typeof globalThis.fetch;
+}

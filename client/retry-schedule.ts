@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTimeout as delay } from "node:timers/promises";
+import { abortableDelay } from "./abortable-delay.js";
 import { toAgentServiceError } from "./agent-error.js";
 import { classifyCallFailure, type CallFailureContext } from "./call-failure.js";
 
@@ -89,7 +89,7 @@ export function createRetrySchedule(options: RetryScheduleOptions): RetrySchedul
         throw error;
       }
       try {
-        await delay(waitMs, undefined, { signal });
+        await abortableDelay(waitMs, signal);
       } catch {
         throw toAgentServiceError(ConnectError.from(signal?.reason, Code.Canceled));
       }

@@ -1,67 +1,40 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { context, propagation, SpanKind, SpanStatusCode, trace, type TextMapGetter, type TextMapSetter } from "@opentelemetry/api";
+import type { Interceptor } from "@connectrpc/connect";
+import { createTraceInterceptorWith, type OpenTelemetryApi } from "./client-spans.js";
 
-const getter: TextMapGetter<Headers> = {
-  keys: (headers) => [...headers.keys()],
-  get: (headers, key) => headers.get(key) ?? undefined,
-};
-const setter: TextMapSetter<Headers> = { set: (headers, key, value) => headers.set(key, value) };
+let loading: Promise<OpenTelemetryApi | undefined> | undefined;
+
+/**
+ * `@opentelemetry/api`, loaded on the first call: it is an optional peer
+ * dependency, so an application without it gets untraced calls rather than
+ * an import that fails. Any other failure to load it is a broken install,
+ * and surfaces.
+ */
+function loadOpenTelemetry(): Promise<OpenTelemetryApi | undefined> {
+  loading ??= import("@opentelemetry/api").then(
+    (api) => api,
+    (err: unknown) => {
+      if (isModuleNotFound(err)) {
+        return undefined;
+      }
+      throw err;
+    },
+  );
+  return loading;
+}
+
+/** Node.js's error for an import nothing resolves (`ERR_MODULE_NOT_FOUND`), by its code. */
+function isModuleNotFound(err: unknown): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND";
+}
 
 /**
  * Starts a client span for every call and puts its W3C `traceparent` on the
  * request, so the caller's trace continues into the agent service. Uses the
- * application's global OpenTelemetry setup; without one it does nothing. A
- * `traceparent` the caller set by hand is kept as the span's parent.
+ * application's global OpenTelemetry setup, through `@opentelemetry/api`
+ * when it is installed (an optional peer dependency); without it, or without
+ * a setup, it does nothing. A `traceparent` the caller set by hand is kept as
+ * the span's parent. The Node.js client adds it unless `tracing: false`.
  */
 export function createClientTraceInterceptor(protocol: string): Interceptor {
-  return (next) => async (req) => {
-    const tracer = trace.getTracer("agent-service-client");
-    const active = context.active();
-    const parent = req.header.has("traceparent") ? propagation.extract(active, req.header, getter) : active;
-    const span = tracer.startSpan(
-      `${req.service.typeName}/${req.method.name}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          "rpc.system.name": protocol === "grpc" || protocol === "grpc-web" ? "grpc" : "connectrpc",
-          "rpc.service": req.service.typeName,
-          "rpc.method": req.method.name,
-        },
-      },
-      parent,
-    );
-    propagation.inject(trace.setSpan(parent, span), req.header, setter);
-    const fail = (err: unknown) => {
-      const code = ConnectError.from(err).code;
-      span.setAttribute("rpc.response.status_code", Code[code]);
-      span.setAttribute("error.type", Code[code]);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: ConnectError.from(err).rawMessage });
-    };
-    let res;
-    try {
-      res = await next(req);
-    } catch (err) {
-      fail(err);
-      span.end();
-      throw err;
-    }
-    if (!res.stream) {
-      span.end();
-      return res;
-    }
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } catch (err) {
-          fail(err);
-          throw err;
-        } finally {
-          span.end();
-        }
-      })(),
-    };
-  };
+  return createTraceInterceptorWith(loadOpenTelemetry, protocol);
 }

@@ -141,6 +141,10 @@ describe("loadConfig", () => {
     { env: { HTTP_MAX_JSON_DEPTH: "2" }, problem: /HTTP_MAX_JSON_DEPTH: must be at least 4/ },
     { env: { SIMULATOR_FAULTS: "{" }, problem: /SIMULATOR_FAULTS: must be a JSON array of fault rules/ },
     { env: { SIMULATOR_FAULTS: '[{"kind":"teapot"}]' }, problem: /SIMULATOR_FAULTS\.0\.kind/ },
+    { env: { OTEL_EXPORTER_OTLP_PROTOCOL: "http" }, problem: /OTEL_EXPORTER_OTLP_PROTOCOL: must be "http\/protobuf", "http\/json" or "grpc"/ },
+    { env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "thrift" }, problem: /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: must be "http\/protobuf"/ },
+    { env: { OTEL_TRACES_SAMPLER: "ratio" }, problem: /OTEL_TRACES_SAMPLER: must be always_on, always_off, traceidratio/ },
+    { env: { OTEL_TRACES_SAMPLER_ARG: "1.5" }, problem: /OTEL_TRACES_SAMPLER_ARG: must be a ratio from 0 to 1/ },
   ])("rejects $env", ({ env, problem }) => {
     it("with a message naming the variable and what is allowed", () => {
       let error: unknown;
@@ -178,6 +182,17 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=%zz" })).toThrow(ConfigError);
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=%zz" })).toThrow(/OTEL_EXPORTER_OTLP_HEADERS: must percent-encode/);
     expect(loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-key=a%20b,y=1" }).telemetry.otlpHeaders).toEqual({ "x-key": "a b", y: "1" });
+  });
+
+  it("takes the OTLP protocol per signal, falling back to OTEL_EXPORTER_OTLP_PROTOCOL, and sampler ratios from 0 to 1", () => {
+    expect(loadConfig({}).telemetry).toMatchObject({ otlpTracesProtocol: "http/protobuf", otlpMetricsProtocol: "http/protobuf", sdkDisabled: false });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/json" }).telemetry).toMatchObject({
+      otlpTracesProtocol: "grpc",
+      otlpMetricsProtocol: "http/json",
+    });
+    for (const ratio of ["0", "0.25", "1", "1.0", ".5"]) {
+      expect(() => loadConfig({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: ratio })).not.toThrow();
+    }
   });
 
   it("lists every bad variable at once", () => {

@@ -3,11 +3,14 @@ import type { ResolvedModelPolicyOptions } from "./model/model-policy.js";
 import type { ModelPrice } from "./model/pricing.js";
 import type { JwtSettings } from "./auth/jwt-verifier.js";
 import type { Role } from "./auth/principal.js";
+import { originProblem } from "./http/cors.js";
 import { limitsPolicyOf, type LimitsPolicy } from "./limits/limits-policy.js";
 import { redactionKinds, type RedactionKind } from "./guard/redaction-patterns.js";
 import { readModelsFile } from "./models-file.js";
+import { readMcpServersFile, type McpServerSettings } from "./mcp-servers-file.js";
 import { secretSettings, withSecretFiles, type SecretSettingName } from "./secret-files.js";
 import { faultRulesSchema, type FaultRule } from "./simulator/index.js";
+import { otlpProtocols, type OtlpProtocol } from "./telemetry/otlp-exporters.js";
 
 /** Everything the service knows about one model of the fallback chain. */
 export interface ModelSettings {
@@ -83,8 +86,14 @@ export interface Config {
     | undefined;
   /** Telemetry: traces and metrics export. */
   readonly telemetry: {
+    /** `OTEL_SDK_DISABLED`: no OpenTelemetry SDK, no OTLP export. Default false. */
+    readonly sdkDisabled: boolean;
     /** `service.name`. `OTEL_SERVICE_NAME`, default `agent-service`. */
     readonly serviceName: string;
+    /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`, default `http/protobuf`. */
+    readonly otlpTracesProtocol: OtlpProtocol;
+    /** `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`, default `http/protobuf`. */
+    readonly otlpMetricsProtocol: OtlpProtocol;
     /** OTLP/HTTP protobuf traces URL, from `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; undefined exports none. */
     readonly otlpTracesUrl: string | undefined;
     /** OTLP/HTTP protobuf metrics URL, likewise with `/v1/metrics`. */
@@ -104,6 +113,8 @@ export interface Config {
   };
   /** Per tool call timeout. `AGENT_TOOL_TIMEOUT_MS`, default 10,000. */
   readonly toolTimeoutMs: number;
+  /** MCP servers whose tools the agent may call (see README, "MCP servers"). `AGENT_MCP_SERVERS_FILE`, default none. */
+  readonly mcpServers: readonly McpServerSettings[];
   /** Runs one replica executes at once. `AGENT_MAX_CONCURRENT_RUNS`, default 64. */
   readonly maxConcurrentRuns: number;
   /** Runs that may wait for a slot; more get RESOURCE_EXHAUSTED. `AGENT_MAX_QUEUED_RUNS`, default 128. */
@@ -130,6 +141,11 @@ export interface Config {
     readonly maxHeaderBytes: number;
     /** Smallest response message compressed for a client that accepts gzip or brotli. `HTTP_COMPRESS_MIN_BYTES`, default 65,536. */
     readonly compressMinBytes: number;
+  };
+  /** Browser pages on other origins (see README, "Calling from a browser"). */
+  readonly cors: {
+    /** Exact origins whose pages may call the service; empty sends no CORS headers. `AGENT_CORS_ORIGINS`, default none. */
+    readonly allowedOrigins: readonly string[];
   };
   /** Where runs, their events and the audit log are recorded (see README, "Durable runs" and "Audit log"). */
   readonly store: {
@@ -218,6 +234,7 @@ const boolean = z
   .transform((v) => v === "true" || v === "1");
 
 const httpUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http(s) URL ${example}` });
+const otlpProtocol = z.enum(otlpProtocols, { error: 'must be "http/protobuf", "http/json" or "grpc"' });
 
 /**
  * The URL of a server the service connects to. The URL parser rejects a port
@@ -288,6 +305,7 @@ const environmentSchema = z.object({
   AGENT_MAX_EXECUTION_TIME_CAP_MS: integer(100, 3_600_000).default(300_000),
   AGENT_MAX_INPUT_CHARS: integer(1, 1_000_000).default(32_768),
   AGENT_TOOL_TIMEOUT_MS: integer(1, 600_000).default(10_000),
+  AGENT_MCP_SERVERS_FILE: optionalText,
   AGENT_MAX_CONCURRENT_RUNS: integer(1, 100_000).default(64),
   AGENT_MAX_QUEUED_RUNS: integer(0, 1_000_000).default(128),
   AGENT_CACHE: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
@@ -300,6 +318,23 @@ const environmentSchema = z.object({
   OTEL_SERVICE_NAME: z.string().trim().min(1).default("agent-service"),
   OTEL_TRACES_EXPORTER: z.enum(["otlp", "none"], { error: 'must be "otlp" or "none"' }).default("otlp"),
   OTEL_METRICS_EXPORTER: z.enum(["otlp", "none"], { error: 'must be "otlp" or "none"' }).default("otlp"),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default("http/protobuf"),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalText.pipe(otlpProtocol.optional()),
+  OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: optionalText.pipe(otlpProtocol.optional()),
+  // Read by the OpenTelemetry SDK itself; checked here so that a typo stops the start, not sampling.
+  OTEL_TRACES_SAMPLER: optionalText.pipe(
+    z
+      .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"], {
+        error: "must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+      })
+      .optional(),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: optionalText.pipe(
+    z
+      .string()
+      .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, "must be a ratio from 0 to 1, such as 0.25")
+      .optional(),
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318").optional()),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318/v1/traces").optional()),
   OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: optionalText.pipe(httpUrl("such as http://127.0.0.1:4318/v1/metrics").optional()),
@@ -348,6 +383,19 @@ const environmentSchema = z.object({
   HTTP_MAX_JSON_DEPTH: integer(4, 10_000).default(32),
   HTTP_MAX_HEADER_BYTES: integer(1_024, 1024 ** 2).default(16_384),
   HTTP_COMPRESS_MIN_BYTES: integer(0, 1024 ** 3).default(64 * 1024),
+  AGENT_CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      const origins = text.split(",").map((origin) => origin.trim()).filter((origin) => origin !== "");
+      for (const origin of origins) {
+        const problem = originProblem(origin);
+        if (problem !== undefined) {
+          ctx.addIssue({ code: "custom", message: problem });
+        }
+      }
+      return origins;
+    }),
   DATABASE_URL: optionalText.pipe(
     serverUrl(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL", "postgres://agent@127.0.0.1:5432/agent").optional(),
   ),
@@ -565,6 +613,17 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       problems.push(`AGENT_MODELS_FILE: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  let mcpServers: readonly McpServerSettings[] = [];
+  if (e.AGENT_MCP_SERVERS_FILE !== undefined) {
+    try {
+      const file = readMcpServersFile(e.AGENT_MCP_SERVERS_FILE, processEnv);
+      mcpServers = file.servers;
+      // Their `{"env": NAME}` values given as NAME_FILE are reread on SIGHUP, like the other secrets.
+      Object.assign(secretFiles, secretFilesOf(processEnv, file.secretNames));
+    } catch (err) {
+      problems.push(`AGENT_MCP_SERVERS_FILE: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   let limitsPolicy: LimitsPolicy | undefined;
   try {
     limitsPolicy = limitsPolicyOf(
@@ -595,7 +654,10 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     maxInputChars: e.AGENT_MAX_INPUT_CHARS,
     maxRunCostUsd: e.AGENT_MAX_RUN_COST_USD,
     telemetry: Object.freeze({
+      sdkDisabled: e.OTEL_SDK_DISABLED,
       serviceName: e.OTEL_SERVICE_NAME,
+      otlpTracesProtocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL,
+      otlpMetricsProtocol: e.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL,
       otlpTracesUrl:
         e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === "none"
           ? undefined
@@ -628,6 +690,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
     }),
     threads: Object.freeze({ historyRuns: e.AGENT_THREAD_HISTORY_RUNS, historyChars: e.AGENT_THREAD_HISTORY_CHARS }),
     toolTimeoutMs: e.AGENT_TOOL_TIMEOUT_MS,
+    mcpServers: Object.freeze(mcpServers),
     maxConcurrentRuns: e.AGENT_MAX_CONCURRENT_RUNS,
     maxQueuedRuns: e.AGENT_MAX_QUEUED_RUNS,
     cache:
@@ -652,6 +715,7 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
       compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
+    cors: Object.freeze({ allowedOrigins: Object.freeze([...new Set(e.AGENT_CORS_ORIGINS)]) }),
     auth: Object.freeze({ apiKeysFile: e.AGENT_API_KEYS_FILE, jwt }),
     redaction:
       e.AGENT_REDACTION === "off"

@@ -6,6 +6,7 @@ import type * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "pino";
+import { createCorsHandler } from "./http/cors.js";
 import { clampDeadline } from "./http/deadline-clamp.js";
 import { closeConnections } from "./http/graceful-close.js";
 import { createHttp1Server } from "./http/http1-server.js";
@@ -39,6 +40,12 @@ export interface HttpServerOptions {
   readonly limits?: Partial<HttpLimits>;
   /** Longest deadline a caller may set; longer ones are cut to this. Default 300,000 ms, the default maximum run time cap. */
   readonly maxDeadlineMs?: number;
+  /**
+   * Exact origins whose browser pages may call the service (CORS, see
+   * `createCorsHandler`). Default none: no CORS headers, and preflights get
+   * the router's 405.
+   */
+  readonly corsOrigins?: readonly string[];
   /** JSON options for every route (such as a strict text decoder). Default connect-node's. */
   readonly jsonOptions?: ConnectNodeAdapterOptions["jsonOptions"];
   readonly logger: Logger;
@@ -84,6 +91,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     compressMinBytes: limits.compressMinBytes,
     ...(options.jsonOptions === undefined ? {} : { jsonOptions: options.jsonOptions }),
   });
+  const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const watchdog = createStalledResponseWatchdog({
     stalledReaderTimeoutMs: limits.stalledReaderTimeoutMs,
     logger: options.logger,
@@ -102,6 +110,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     });
     watchdog.watch(res, req);
     clampDeadline(req.headers, maxDeadlineMs);
+    // Preflights are answered here: the router would refuse OPTIONS with 405.
+    if (cors?.(req, res) === true) {
+      return;
+    }
     handler(req, res);
   };
   const http2Server = createHttp2Server(onRequest, limits, options.logger);

@@ -1,7 +1,9 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { isConfigError, loadConfig } from "./config.js";
 import { createLogDestination, createLogger } from "./logger.js";
-import { startAgentService } from "./service.js";
 import { isStartupError } from "./startup-error.js";
+import { startProcessTelemetry } from "./telemetry/process-telemetry.js";
+import { packageVersion } from "./wiring/package-version.js";
 
 // Entry point: configuration from the environment, then the composition root.
 let config;
@@ -36,9 +38,22 @@ process.on("warning", (warning) => {
   );
 });
 
+// The OpenTelemetry SDK first, the service's modules after it: its instrumentations patch
+// Redis, pg and HTTP as they load. Hence the service is imported here, not above.
+const telemetry = await startProcessTelemetry({ settings: config.telemetry, serviceVersion: packageVersion(), logger });
+const { startAgentService } = await import("./service.js");
+/** Exports the spans and metrics still pending, waiting at most 5 s for a collector that does not answer. */
+const stopTelemetry = async (): Promise<void> => {
+  if (telemetry === undefined) {
+    return;
+  }
+  const stopped = telemetry.shutdown().catch((err: unknown) => logger.warn({ err }, "telemetry shutdown failed"));
+  await Promise.race([stopped, delay(5_000, undefined, { ref: false })]);
+};
+
 let service;
 try {
-  service = await startAgentService(config, { logger });
+  service = await startAgentService(config, { logger, ...(telemetry === undefined ? {} : { telemetry }) });
 } catch (err) {
   // A port in use and the like: one line naming the setting, not a stack trace.
   if (isStartupError(err)) {
@@ -75,7 +90,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     }
     logger.info({ signal, grace_ms: config.shutdownGraceMs }, "shutting down: finishing in-flight runs");
     running.shutdown().then(
-      () => {
+      async () => {
+        await stopTelemetry();
         logger.info("shut down cleanly");
         void exit(0);
       },

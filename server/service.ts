@@ -2,8 +2,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { AgentTool } from "./agent/tools/index.js";
 import type { Config } from "./config.js";
+import type { PromptDeclaration } from "./prompts/prompt-declaration.js";
 import { describeStartupFailure } from "./startup-error.js";
 import { createLogger } from "./logger.js";
+import { observeCacheTiers } from "./telemetry/cache-tier-metrics.js";
+import type { ProcessTelemetry } from "./telemetry/process-telemetry.js";
 import type { Simulator } from "./simulator/index.js";
 import { wireAudit } from "./wiring/audit.js";
 import { wireAuth } from "./wiring/auth.js";
@@ -12,6 +15,7 @@ import { wirePrincipalLimiter } from "./wiring/limits.js";
 import { closeAll, type Closer } from "./wiring/closers.js";
 import { wireAgentExecutor } from "./wiring/executor.js";
 import { wireHealth } from "./wiring/health.js";
+import { wireMcpServers } from "./wiring/mcp.js";
 import { wireModels } from "./wiring/models.js";
 import { wirePrompts } from "./wiring/prompts.js";
 import { packageVersion } from "./wiring/package-version.js";
@@ -34,11 +38,27 @@ export interface AgentServiceRuntimeOptions {
    */
   readonly tools?: readonly AgentTool[];
   /**
+   * The deployment's own prompts, each an `AGENT_PROMPTS_FILE` entry as an
+   * object. Start-up registers them after the built-in `default` (a prompt
+   * named `default` here replaces it) and before the file's entries, and
+   * activates each unless it says `activate: false`, idempotently, as it
+   * does the file's. `AGENT_DEFAULT_PROMPT` may name one. Default none.
+   */
+  readonly prompts?: readonly PromptDeclaration[];
+  /**
    * What a new embedded store starts from instead of PGlite's initdb
    * (`createStoreTemplate()`), for processes that start many services, such
    * as tests. Default none.
    */
   readonly pgliteTemplate?: Blob;
+  /**
+   * The process's OpenTelemetry SDK (`startProcessTelemetry`, which the
+   * process entry starts): the service's tracer and meter come from its
+   * providers, whose spans nest with the auto-instrumented ones (Redis, pg,
+   * HTTP). Default none: the service builds providers of its own from the
+   * configuration, as a test that starts many services in one process does.
+   */
+  readonly telemetry?: ProcessTelemetry;
 }
 
 /** The running service. */
@@ -85,17 +105,21 @@ export async function startAgentService(
     // First: everything after it reads its secrets through these, at each use.
     const secrets = wireSecrets({ config, logger });
     const { tracing, tracedFetch, metricsProvider, metrics } = await wireTelemetry(
-      { settings: config.telemetry, otlpHeaders: secrets.otlpHeaders, version, logger },
+      { settings: config.telemetry, otlpHeaders: secrets.otlpHeaders, version, logger, processTelemetry: options.telemetry },
       closers,
     );
     const { simulator, cache, gateway } = await wireModels(
       { config, providerKey: secrets.providerKey, redisUrl: secrets.redisUrl, tracing, tracedFetch, metrics, logger },
       closers,
     );
+    if (cache !== undefined) {
+      const stopObservingCache = observeCacheTiers(metricsProvider.meter, () => cache.state());
+      closers.push(async () => stopObservingCache());
+    }
     const health = wireHealth({ gateway });
     const screens = wireInjectionScreens(config.injectionScreen);
     const redaction = wireRedaction(config.redaction);
-    const { executor, toolNames } = wireAgentExecutor({
+    const { executor, tools } = wireAgentExecutor({
       screenToolResult: screens.toolResult,
       tools: options.tools,
       toolTimeoutMs: config.toolTimeoutMs,
@@ -103,6 +127,11 @@ export async function startAgentService(
       tracer: tracing.tracer,
       metrics,
     });
+    // Before the prompts, which may list the servers' tools; a server that is down does not hold start-up up.
+    const mcp = await wireMcpServers(
+      { servers: config.mcpServers, registry: tools, toolTimeoutMs: config.toolTimeoutMs, secret: secrets.secret, version, meter: metricsProvider.meter, logger },
+      closers,
+    );
     const limiter = wireRunLimiter({ config, metrics });
     // Opened before the run signals, recorder and retention, so closed after them (closers run in reverse).
     const store = await openRunStore(
@@ -113,7 +142,7 @@ export async function startAgentService(
     // After the store, so closed before it; the shutdown closes it once the runs and the RPCs have stopped.
     const audit = wireAudit({ store, settings: config.store, meter: metricsProvider.meter, logger }, closers);
     // After the audit log, which records what start-up registers and activates.
-    const prompts = await wirePrompts({ settings: config.prompts, store, audit, toolNames, meter: metricsProvider.meter, logger }, closers);
+    const prompts = await wirePrompts({ settings: config.prompts, fromCode: options.prompts ?? [], store, audit, toolNames: mcp.toolNames, meter: metricsProvider.meter, logger }, closers);
 
     const auth = await wireAuth({ settings: config.auth, jwtPublicKeyFile: config.secretFiles["AGENT_JWT_PUBLIC_KEY"], logger });
     const principalLimiter = wirePrincipalLimiter({ settings: config.limits, redisUrl: secrets.redisUrl, logger }, closers);
@@ -132,6 +161,7 @@ export async function startAgentService(
         prompts,
         audit,
         health: health.status,
+        mcpServers: mcp.status,
         gateway,
         cache,
         version,
@@ -140,6 +170,7 @@ export async function startAgentService(
         stopping: stopRuns.signal,
         principalLimiter,
         ...(redaction === undefined ? {} : { redaction }),
+        tracer: tracing.tracer,
       }),
       limits,
       authenticator: auth.authenticator,

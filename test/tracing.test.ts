@@ -165,8 +165,12 @@ describe.each(Object.keys(callers))("one trace per run, called over %s", (name) 
       expect(tool.attributes).toMatchObject({ "gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.id": expect.any(String) });
     }
 
+    // The SDK sends an idempotency key (grpc-js none): its claim in the store is a span of the RPC's.
+    const claims = childrenOf(trace, server).filter((s) => s.name === "store.claim_idempotency_key");
+    expect(claims).toHaveLength(name.includes("SDK") ? 1 : 0);
+
     // Nothing of the run escaped into another trace: every span the run made is accounted for.
-    expect(trace).toHaveLength(1 + 1 + chats.length * 2 + tools.length);
+    expect(trace).toHaveLength(1 + 1 + chats.length * 2 + tools.length + claims.length);
     // Prompt and completion text are not recorded by default.
     expect(JSON.stringify(trace.map((s) => s.attributes), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain("Asia/Tokyo?");
   });

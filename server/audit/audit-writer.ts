@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { AuditAppender } from "../runs/run-audit.js";
 import type { AuditEntry, AuditStore, KeyedAuditEntry } from "../store/index.js";
@@ -109,7 +110,15 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     }
   };
 
-  async function writeNext(): Promise<void> {
+  /**
+   * Writes the next batch outside the trace of whichever run queued it: a
+   * batch holds the records of many runs and belongs to none of them.
+   */
+  function writeNext(): Promise<void> {
+    return context.with(ROOT_CONTEXT, writeBatch);
+  }
+
+  async function writeBatch(): Promise<void> {
     if (writing || queue.length === 0) {
       return;
     }

@@ -1,6 +1,7 @@
 import { request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { context, SpanKind, SpanStatusCode, trace, type Span, type TextMapPropagator, type Tracer } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { APIConnectionError, APIError } from "openai";
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
@@ -85,7 +86,8 @@ export function createChatCompletionsStream(options: ChatCompletionsStreamOption
       "content-length": String(Buffer.byteLength(payload)),
     };
     const span = tracer === undefined ? undefined : startClientSpan(tracer, url, port, headers, propagator);
-    const req = send(url, { method: "POST", agent, headers });
+    // The span above is this call's: an HTTP instrumentation of the process adds none of its own.
+    const req = context.with(suppressTracing(context.active()), () => send(url, { method: "POST", agent, headers }));
     let res: IncomingMessage;
     try {
       res = await responseOf(req, payload, signal);

@@ -295,13 +295,16 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
       const { acceptsAnswer } = request;
       // A prompt that samples is cached only where the deployment lets sampled answers be.
       const sampled = (settings?.temperature ?? 0) > 0 && model.cacheSampled !== true;
+      // Inside the run's context, the cache's Redis commands are children of the run's span.
       const call: Promise<{ turn: CachedTurn; cached: boolean }> =
         cache !== undefined && model.cacheScope !== undefined && request.useCache !== false && !sampled
-          ? cache
-              .getOrCompute(turnCacheKey(model.cacheScope, request.messages, request.tools, settings), callModel, {
-                signal: turnAbort.signal,
-                shouldStore: (turn) => isStorableTurn(turn) && (turn.toolCalls.length > 0 || acceptsAnswer === undefined || acceptsAnswer(turn.text)),
-              })
+          ? context
+              .with(request.traceContext ?? context.active(), () =>
+                cache.getOrCompute(turnCacheKey(model.cacheScope ?? "", request.messages, request.tools, settings), callModel, {
+                  signal: turnAbort.signal,
+                  shouldStore: (turn) => isStorableTurn(turn) && (turn.toolCalls.length > 0 || acceptsAnswer === undefined || acceptsAnswer(turn.text)),
+                }),
+              )
               .then(({ value, source }) => ({ turn: value, cached: source !== "computed" }))
           : callModel(turnAbort.signal).then((turn) => ({ turn, cached: false }));
       call.then(

@@ -1,6 +1,15 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { type AgentService, CacheTierState, CircuitState, ServingStatus, type ExecuteResponse } from "../../gen/agent/v1/agent_service_pb.js";
+import {
+  type AgentService,
+  CacheTierState,
+  CircuitState,
+  McpServerState,
+  McpTransport,
+  ServingStatus,
+  type ExecuteResponse,
+} from "../../gen/agent/v1/agent_service_pb.js";
+import type { McpServerStatus } from "../agent/tools/mcp/index.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import type { ModelStatus } from "../model/model-gateway.js";
 import type { BreakerState } from "../model/model-policy.js";
@@ -17,6 +26,17 @@ const circuitStates: Record<BreakerState, CircuitState> = {
   "half-open": CircuitState.HALF_OPEN,
 };
 
+const mcpStates: Record<McpServerStatus["state"], McpServerState> = {
+  connecting: McpServerState.CONNECTING,
+  connected: McpServerState.CONNECTED,
+  unavailable: McpServerState.UNAVAILABLE,
+};
+
+const mcpTransports: Record<McpServerStatus["transport"], McpTransport> = {
+  stdio: McpTransport.STDIO,
+  http: McpTransport.STREAMABLE_HTTP,
+};
+
 /** Dependencies of {@link createAgentService}. */
 export interface AgentServiceOptions {
   /** Every run, from admission to its record. */
@@ -26,6 +46,8 @@ export interface AgentServiceOptions {
   readonly models: () => readonly ModelStatus[];
   /** The response cache's state; undefined when the cache is off. */
   readonly cache: () => ResponseCacheState | undefined;
+  /** The configured MCP servers' state, in configuration order. Default none. */
+  readonly mcpServers?: () => readonly McpServerStatus[];
   /** A principal's limits for one run (concurrent runs, token and cost budgets). Default none. */
   readonly admissionOf?: (principal: Principal) => RunAdmission;
   /** Version of the service, reported by Health. */
@@ -84,6 +106,13 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
           lastError: m.lastError ?? "",
         })),
         cache: cacheHealthOf(cache()),
+        mcpServers: (options.mcpServers?.() ?? []).map((server) => ({
+          name: server.name,
+          transport: mcpTransports[server.transport],
+          state: mcpStates[server.state],
+          toolCount: server.toolCount,
+          lastError: server.lastError ?? "",
+        })),
       };
     },
   };

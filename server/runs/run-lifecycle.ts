@@ -4,7 +4,7 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { BaseMessage } from "@langchain/core/messages";
 import { createHash, randomUUID } from "node:crypto";
-import { ROOT_CONTEXT, trace, type Span } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, trace, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { ExecuteResponseSchema, StreamResponseSchema, type ExecuteResponse, type StreamResponse } from "../../gen/agent/v1/agent_service_pb.js";
 import { ErrorDetailSchema } from "../../gen/agent/v1/errors_pb.js";
@@ -17,6 +17,7 @@ import type { PromptChoice } from "../prompts/prompt-catalog.js";
 import type { IdempotencyOutcome, RunRow, RunStore } from "../store/index.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { RunStopReason } from "../telemetry/service-metric-events.js";
+import { inSpan } from "../telemetry/span-scope.js";
 import { traceIdOf } from "../telemetry/trace-id.js";
 import { toConnectError } from "./error-mapping.js";
 import type { LiveRuns } from "./live-runs.js";
@@ -78,6 +79,12 @@ export interface RunLifecycleOptions {
   readonly audit?: AuditAppender;
   /** Redacts sensitive data from every event before anyone gets it: callers, watchers, the record. Default none. */
   readonly redaction?: OutputRedaction;
+  /**
+   * Makes the spans of the store calls a run waits for, children of its RPC's
+   * span: `store.claim_idempotency_key` and `store.thread_history` (the
+   * records written behind the run are no run's). Default none: no spans.
+   */
+  readonly tracer?: Tracer;
   /** Creates run ids. Default `crypto.randomUUID`. */
   readonly newRunId?: () => string;
   /** Wall clock in milliseconds. Default `Date.now`. */
@@ -166,15 +173,17 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
    * `claimTimeoutMs`. Then the run goes ahead unchecked: a store outage
    * fails no run, at the price of a repeat during it running twice.
    */
-  async function claim(row: RunRow, log: Logger): Promise<IdempotencyOutcome | undefined> {
+  async function claim(row: RunRow, log: Logger, parent: Context): Promise<IdempotencyOutcome | undefined> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        store.claimIdempotencyKey({ run: row, expiredBefore: new Date(now() - idempotencyTtlMs) }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${claimTimeoutMs} ms`)), claimTimeoutMs);
-        }),
-      ]);
+      return await inSpan(options.tracer, "store.claim_idempotency_key", { "agent.run_id": row.runId }, parent, () =>
+        Promise.race([
+          store.claimIdempotencyKey({ run: row, expiredBefore: new Date(now() - idempotencyTtlMs) }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${claimTimeoutMs} ms`)), claimTimeoutMs);
+          }),
+        ]),
+      );
     } catch (err) {
       metrics.idempotencyUnchecked();
       if (now() - lastUncheckedWarning >= 10_000) {
@@ -187,12 +196,12 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
   }
 
-  async function history(principal: string, threadId: string, traceId: string): Promise<BaseMessage[] | undefined> {
+  async function history(principal: string, threadId: string, traceId: string, parent: Context): Promise<BaseMessage[] | undefined> {
     if (threadId === "" || threadHistory === undefined) {
       return undefined;
     }
     try {
-      return await threadHistory({ principal, threadId });
+      return await inSpan(options.tracer, "store.thread_history", { "agent.thread_id": threadId }, parent, () => threadHistory({ principal, threadId }));
     } catch (err) {
       throw connectErrorWithDetail(
         "the run store is unavailable, and a run in a thread needs its earlier turns; retry shortly",
@@ -261,11 +270,14 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
     const runId = row.runId;
     const ids = () => ({ span_id: spanId, run_id: runId });
+    // The RPC's span is the active one while the run works, whoever drives it (a
+    // stream's writer, pump()): what the run calls (Redis, the store) nests under it.
+    const rpcContext = span === undefined ? context.active() : trace.setSpan(ROOT_CONTEXT, span);
 
     // Recorded from the start when its claim wrote it; else once it starts, so a refused run leaves no record.
     let recorded = false;
     if (keyed) {
-      const claimed = await claim(row, runLog);
+      const claimed = await claim(row, runLog, rpcContext);
       recorded = claimed !== undefined;
       if (claimed?.outcome === "mismatch") {
         throw connectErrorWithDetail(
@@ -325,7 +337,11 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     let events: AsyncGenerator<StreamResponse, void, undefined> | undefined;
 
     /** The run's next event, numbered, recorded and shown to watchers; undefined after the last. */
-    async function next(): Promise<StreamResponse | undefined> {
+    function next(): Promise<StreamResponse | undefined> {
+      return context.with(rpcContext, nextEvent);
+    }
+
+    async function nextEvent(): Promise<StreamResponse | undefined> {
       try {
         if (events === undefined) {
           // The principal's own limit first: a principal at its limit holds no slot of the replica's.
@@ -337,7 +353,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
             runId,
             ...(prompt === undefined ? {} : { prompt }),
             input: fields.input,
-            history: await history(principal, fields.threadId, traceId),
+            history: await history(principal, fields.threadId, traceId, rpcContext),
             traceId,
             useCache: !fields.bypassCache,
             streamText,

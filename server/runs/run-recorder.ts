@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { RunEventRow, RunRow, RunStore } from "../store/index.js";
 
@@ -192,7 +193,15 @@ export function createRunRecorder(options: RunRecorderOptions): RunRecorder {
     }
   };
 
-  async function writeNext(): Promise<void> {
+  /**
+   * Writes the next batch outside the trace of whichever run queued it: a
+   * batch holds the records of many runs and belongs to none of them.
+   */
+  function writeNext(): Promise<void> {
+    return context.with(ROOT_CONTEXT, writeBatch);
+  }
+
+  async function writeBatch(): Promise<void> {
     if (writing || queue.length === 0) {
       return;
     }

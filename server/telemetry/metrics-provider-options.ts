@@ -1,3 +1,5 @@
+import type { MeterProvider as ApiMeterProvider } from "@opentelemetry/api";
+import type { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import type { Logger } from "pino";
 import { secretReader, type SecretSource } from "../secret-source.js";
 /** Where Prometheus scrapes the service's metrics: a plain-HTTP listener of its own. */
@@ -37,6 +39,17 @@ export interface MetricsProviderOptions {
   readonly otlp?: OtlpMetricsOptions;
   /** Where failed OTLP pushes are reported. Default: not reported. */
   readonly logger?: Logger | undefined;
+  /**
+   * A meter provider the process already runs, such as the OpenTelemetry
+   * SDK's that the process entry starts (see `startProcessTelemetry`), with
+   * its readers: `otlp` is then not read, and `prometheus` says where to serve
+   * `prometheusExporter`, its Prometheus reader. Flushing and shutting the
+   * provider down are its owner's. Default none: the service builds its own.
+   */
+  readonly external?: {
+    readonly meterProvider: ApiMeterProvider;
+    readonly prometheusExporter: PrometheusExporter | undefined;
+  };
 }
 
 /** {@link PrometheusOptions} with every default applied. */

@@ -1,4 +1,4 @@
-import type { Meter } from "@opentelemetry/api";
+import type { Meter, MeterProvider as ApiMeterProvider } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
@@ -7,6 +7,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic
 import { histogramViews } from "./histogram-views.js";
 import {
   type MetricsProviderOptions,
+  type ResolvedMetricsProviderOptions,
   type ResolvedOtlpMetricsOptions,
   resolveMetricsProviderOptions,
 } from "./metrics-provider-options.js";
@@ -43,16 +44,54 @@ export interface MetricsProvider {
  */
 export async function createMetricsProvider(options: MetricsProviderOptions): Promise<MetricsProvider> {
   const resolved = resolveMetricsProviderOptions(options);
+  const pipeline = options.external === undefined ? ownPipeline(resolved, options.logger) : externalPipeline(options.external);
+
+  let endpoint: PrometheusEndpoint | undefined;
+  if (pipeline.prometheusExporter !== undefined && resolved.prometheus !== undefined) {
+    try {
+      endpoint = await startPrometheusEndpoint(pipeline.prometheusExporter, resolved.prometheus);
+    } catch (err) {
+      // The OTLP reader's timer is already running: stop it with the rest.
+      await pipeline.shutdown();
+      throw err;
+    }
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    meter: pipeline.meterProvider.getMeter(resolved.serviceName, resolved.serviceVersion),
+    prometheusUrl: endpoint?.url,
+    forceFlush: () => pipeline.forceFlush(),
+    shutdown() {
+      stopped ??= (async () => {
+        try {
+          // Close the listener first: a scrape after the readers stop would only get an error.
+          await endpoint?.close();
+        } finally {
+          await pipeline.shutdown();
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** A meter provider, its Prometheus reader if it has one, and how to flush and stop what the service owns of it. */
+interface MetricsPipeline {
+  readonly meterProvider: ApiMeterProvider;
+  readonly prometheusExporter: PrometheusExporter | undefined;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+function ownPipeline(resolved: ResolvedMetricsProviderOptions, logger: Logger | undefined): MetricsPipeline {
   const readers: IMetricReader[] = [];
-  const prometheusExporter =
-    resolved.prometheus === undefined
-      ? undefined
-      : new PrometheusExporter({ preventServerStart: true });
+  const prometheusExporter = resolved.prometheus === undefined ? undefined : createPrometheusReader();
   if (prometheusExporter !== undefined) {
     readers.push(prometheusExporter);
   }
   if (resolved.otlp !== undefined) {
-    readers.push(otlpReader(resolved.otlp, options.logger));
+    readers.push(otlpReader(resolved.otlp, logger));
   }
   const provider = new MeterProvider({
     resource: defaultResource().merge(
@@ -64,35 +103,31 @@ export async function createMetricsProvider(options: MetricsProviderOptions): Pr
     views: histogramViews(),
     readers,
   });
-
-  let endpoint: PrometheusEndpoint | undefined;
-  if (prometheusExporter !== undefined && resolved.prometheus !== undefined) {
-    try {
-      endpoint = await startPrometheusEndpoint(prometheusExporter, resolved.prometheus);
-    } catch (err) {
-      // The OTLP reader's timer is already running: stop it with the rest.
-      await provider.shutdown();
-      throw err;
-    }
-  }
-
-  let stopped: Promise<void> | undefined;
   return {
-    meter: provider.getMeter(resolved.serviceName, resolved.serviceVersion),
-    prometheusUrl: endpoint?.url,
+    meterProvider: provider,
+    prometheusExporter,
     forceFlush: () => provider.forceFlush(),
-    shutdown() {
-      stopped ??= (async () => {
-        try {
-          // Close the listener first: a scrape after the readers stop would only get an error.
-          await endpoint?.close();
-        } finally {
-          await provider.shutdown();
-        }
-      })();
-      return stopped;
-    },
+    shutdown: () => provider.shutdown(),
   };
+}
+
+/** The process's provider: the process flushes and stops it (see `ProcessTelemetry.shutdown`). */
+function externalPipeline(external: NonNullable<MetricsProviderOptions["external"]>): MetricsPipeline {
+  return {
+    meterProvider: external.meterProvider,
+    prometheusExporter: external.prometheusExporter,
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/**
+ * A Prometheus reader whose own server is never started: the exporter's
+ * server can neither bind port 0 nor report its port, so the service serves
+ * it on a listener of its own (see `startPrometheusEndpoint`).
+ */
+export function createPrometheusReader(): PrometheusExporter {
+  return new PrometheusExporter({ preventServerStart: true });
 }
 
 function otlpReader(options: ResolvedOtlpMetricsOptions, logger: Logger | undefined): PeriodicExportingMetricReader {

@@ -1,4 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace, type TextMapPropagator, type Tracer } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 
 /** The `fetch` signature the OpenAI SDK takes. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -32,7 +33,8 @@ export function createTracedFetch(tracer: Tracer, propagator: TextMapPropagator,
     propagator.inject(trace.setSpan(parent, span), headers, { set: (carrier, key, value) => carrier.set(key, value) });
     let response: Response;
     try {
-      response = await inner(input, { ...init, headers });
+      // This span is the call's: a fetch (undici) instrumentation of the process adds none of its own.
+      response = await context.with(suppressTracing(parent), () => inner(input, { ...init, headers }));
     } catch (err) {
       span.setAttribute("error.type", err instanceof Error ? err.name : "Error");
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });

@@ -1,4 +1,4 @@
-import { context, type TextMapPropagator, type Tracer } from "@opentelemetry/api";
+import { context, type TextMapPropagator, type Tracer, type TracerProvider as ApiTracerProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -37,6 +37,14 @@ export interface TracingOptions {
   readonly spanFile?: string | undefined;
   /** Where failed OTLP exports are reported. Default: not reported. */
   readonly logger?: Logger;
+  /**
+   * A provider the process already runs, such as the OpenTelemetry SDK's that
+   * the process entry starts (see `startProcessTelemetry`): its sampler,
+   * processors and resource apply, and `otlpUrl`, `otlpHeaders`,
+   * `exportDelayMs` and `spanFile` are not read. Flushing and shutting it
+   * down are its owner's. Default none: the service builds its own provider.
+   */
+  readonly tracerProvider?: ApiTracerProvider;
 }
 
 /** The service's tracing, passed down explicitly. */
@@ -61,6 +69,16 @@ let contextManagerInstalled = false;
  * sampler drops every span at creation, which costs next to nothing.
  */
 export function createTracing(options: TracingOptions): Tracing {
+  if (options.tracerProvider !== undefined) {
+    return {
+      tracer: options.tracerProvider.getTracer("agent-service", options.serviceVersion),
+      propagator: new W3CTraceContextPropagator(),
+      recordContent: options.recordContent ?? false,
+      // The process exports what is pending when it stops (see `ProcessTelemetry.shutdown`).
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+  }
   // The one global: the context manager that carries the active span across
   // awaits, so the model's HTTP call sees the `chat` span it belongs to.
   // OpenTelemetry's API is global by design; installing it twice is harmless.

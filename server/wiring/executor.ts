@@ -1,6 +1,6 @@
 import type { Tracer } from "@opentelemetry/api";
 import { createAgentExecutor, type AgentExecutor, type AgentExecutorOptions } from "../agent/agent-executor.js";
-import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool } from "../agent/tools/index.js";
+import { createBuiltinTools, createToolRegistry, createToolRunner, type AgentTool, type ToolRegistry } from "../agent/tools/index.js";
 import type { ModelGateway } from "../model/model-gateway.js";
 import { defaultPrompt } from "../prompts/prompt-version.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
@@ -18,9 +18,11 @@ export interface ExecutorWiringOptions {
   readonly screenToolResult?: AgentExecutorOptions["screenToolResult"];
 }
 
-/** The executor, and the names of the tools it can call (what a prompt may list). */
+/** The executor, its tool registry, and the names of the tools it can call (what a prompt may list). */
 export interface ExecutorParts {
   readonly executor: AgentExecutor;
+  /** The tools runs are offered; MCP servers' tools join it while their servers are connected. */
+  readonly tools: ToolRegistry;
   readonly toolNames: ReadonlySet<string>;
 }
 
@@ -37,5 +39,5 @@ export function wireAgentExecutor(options: ExecutorWiringOptions): ExecutorParts
     onToolCall: (call) => metrics.recordToolCall(call),
     ...(options.screenToolResult === undefined ? {} : { screenToolResult: options.screenToolResult }),
   });
-  return { executor, toolNames: new Set(tools.list().map((tool) => tool.name)) };
+  return { executor, tools, toolNames: new Set(tools.list().map((tool) => tool.name)) };
 }

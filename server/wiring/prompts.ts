@@ -6,6 +6,7 @@ import { isPromptDefinitionError } from "../prompts/prompt-definition-error.js";
 import { createPromptRegistrar, type PromptRegistrar } from "../prompts/prompt-registrar.js";
 import { createExperimentManager, type ExperimentManager } from "../prompts/experiments.js";
 import { readPromptsFile, type DeclaredPrompt } from "../prompts/prompts-file.js";
+import { declaredPromptsOf, type PromptDeclaration } from "../prompts/prompt-declaration.js";
 import { defaultPromptContent, defaultPromptName } from "../prompts/prompt-version.js";
 import { StartupError } from "../startup-error.js";
 import type { ExperimentStore, PromptStore } from "../store/index.js";
@@ -23,6 +24,8 @@ export interface PromptParts {
 /** What {@link wirePrompts} needs. */
 export interface PromptsWiringOptions {
   readonly settings: Config["prompts"];
+  /** The deployment's prompts given in code (`AgentServiceRuntimeOptions.prompts`); registered before the file's. */
+  readonly fromCode: readonly PromptDeclaration[];
   readonly store: PromptStore & ExperimentStore;
   readonly audit: AuditAppender;
   /** The tools a prompt may list. */
@@ -38,14 +41,22 @@ const startupPrincipal = "startup";
 /**
  * Seeds the store, then opens the catalog over it: the built-in `default`
  * agent prompt is registered (and active, if the prompt is new), so the
- * quick start needs nothing; then every prompt of `AGENT_PROMPTS_FILE` is
- * registered and, unless it says `activate: false`, activated. Both are
+ * quick start needs nothing; then every prompt given in code, then every
+ * prompt of `AGENT_PROMPTS_FILE` (last, so an operator's file can override
+ * a prompt of the code without a rebuild), each registered and, unless it
+ * says `activate: false`, activated. All are
  * idempotent: the same content is the same version, and activating the
  * active version changes nothing, so replicas that start together agree.
  */
 export async function wirePrompts(options: PromptsWiringOptions, closers: Closers): Promise<PromptParts> {
   const { settings, store, audit, toolNames, logger } = options;
   const metrics = createPromptMetrics(options.meter);
+  let fromCode: readonly DeclaredPrompt[];
+  try {
+    fromCode = declaredPromptsOf(options.fromCode);
+  } catch (err) {
+    throw new StartupError("prompts", err instanceof Error ? err.message : String(err), { cause: err });
+  }
   let declared: readonly DeclaredPrompt[] = [];
   if (settings.file !== undefined) {
     try {
@@ -57,7 +68,8 @@ export async function wirePrompts(options: PromptsWiringOptions, closers: Closer
   // The registrar refreshes the catalog after each change; while seeding there is none yet (it loads after).
   const opened: { catalog?: PromptCatalog } = {};
   const registrar = createPromptRegistrar({ store, audit, knownTools: toolNames, catalog: { refresh: async () => opened.catalog?.refresh() } });
-  const seed = async (name: string, definition: unknown, note: string, activate: boolean, where: string) => {
+  // `setting` is what to fix when a definition is refused: the file's variable, or the option of startAgentService.
+  const seed = async (name: string, definition: unknown, note: string, activate: boolean, where: string, setting = "AGENT_PROMPTS_FILE") => {
     try {
       const registration = await registrar.register({ name, definition, note, activate, author: startupPrincipal, traceId: "" });
       if (registration.created || registration.activation !== undefined) {
@@ -68,11 +80,14 @@ export async function wirePrompts(options: PromptsWiringOptions, closers: Closer
       }
     } catch (err) {
       throw isPromptDefinitionError(err)
-        ? new StartupError("AGENT_PROMPTS_FILE", `prompt ${name}: ${err.message}`, { cause: err })
+        ? new StartupError(setting, `prompt ${name}: ${err.message}`, { cause: err })
         : new Error(`cannot register prompt ${name} from ${where}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   };
   await seed(defaultPromptName, defaultPromptContent, "the built-in agent prompt", false, "the built-in default");
+  for (const prompt of fromCode) {
+    await seed(prompt.name, prompt.definition, prompt.note, prompt.activate, "the deployment's code", "prompts");
+  }
   for (const prompt of declared) {
     await seed(prompt.name, prompt.definition, prompt.note, prompt.activate, settings.file ?? "");
   }
@@ -94,7 +109,7 @@ export async function wirePrompts(options: PromptsWiringOptions, closers: Closer
   });
   closers.push(async () => experiments.close());
   if (catalog.active(settings.defaultPrompt) === undefined) {
-    throw new StartupError("AGENT_DEFAULT_PROMPT", `names prompt ${settings.defaultPrompt}, which is not registered: declare it in AGENT_PROMPTS_FILE or register it`, {
+    throw new StartupError("AGENT_DEFAULT_PROMPT", `names prompt ${settings.defaultPrompt}, which is not registered: declare it in AGENT_PROMPTS_FILE or in the prompts given to startAgentService, or register it`, {
       cause: undefined,
     });
   }

@@ -1,4 +1,5 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
 import { AuditService } from "../../gen/agent/v1/audit_service_pb.js";
@@ -8,6 +9,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { AgentExecutor } from "../agent/agent-executor.js";
+import type { McpServerStatus } from "../agent/tools/mcp/index.js";
 import { createAuditService } from "../audit/audit-service.js";
 import type { AuditWriter } from "../audit/audit-writer.js";
 import { principalOf } from "../auth/principal.js";
@@ -71,6 +73,10 @@ export interface RoutesWiringOptions {
   readonly principalLimiter: PrincipalLimiter;
   /** Redacts sensitive data from every run's events; default none. */
   readonly redaction?: OutputRedaction;
+  /** The service's tracer, for the spans of the store calls a run waits for; default none. */
+  readonly tracer?: Tracer;
+  /** The MCP servers' state, reported by `Health`; default none. */
+  readonly mcpServers?: () => readonly McpServerStatus[];
 }
 
 /**
@@ -107,12 +113,14 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
           replicaId,
           turnReserveTokens: config.limits.turnReserveTokens,
           ...(options.redaction === undefined ? {} : { redaction: options.redaction }),
+          ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
           audit,
         }),
         admissionOf: (principal) => principalLimiter.forRun(principal),
         health,
         models: () => gateway.status(),
         cache: () => cache?.state(),
+        ...(options.mcpServers === undefined ? {} : { mcpServers: options.mcpServers }),
         version,
       }),
     );

@@ -22,7 +22,7 @@ import { routedServices } from "./routes.js";
 
 /** What {@link startRpcServer} needs. */
 export interface RpcServerWiringOptions {
-  readonly config: Pick<Config, "host" | "port" | "http" | "maxExecutionTimeCapMs">;
+  readonly config: Pick<Config, "host" | "port" | "http" | "cors" | "maxExecutionTimeCapMs">;
   /** Registers the services (see `createRoutes`). */
   readonly routes: (router: ConnectRouter) => void;
   /** The limits the request rules check before any handler. */
@@ -67,6 +67,7 @@ export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpSer
     ],
     limits: config.http,
     maxDeadlineMs: config.maxExecutionTimeCapMs,
+    corsOrigins: config.cors.allowedOrigins,
     readMaxBytes: config.http.maxRequestBytes,
     jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
     fallback: withHttpProbes(

@@ -29,6 +29,12 @@ export interface SecretParts {
   /** `OTEL_EXPORTER_OTLP_HEADERS`, read at each export. */
   readonly otlpHeaders: () => Readonly<Record<string, string>>;
   /**
+   * A secret a configuration file names by its variable (an MCP server's `{"env": NAME}` header
+   * or environment value), read at each use: `initial`, the value read at start-up, until SIGHUP
+   * rereads `NAME_FILE` when it was given so.
+   */
+  secret(name: string, initial: string): () => string;
+  /**
    * Rereads every file among them (SIGHUP), one after the other, each logged
    * on a line of its own by name (never by value); a file that cannot be
    * read or used leaves its old value in force.
@@ -88,6 +94,7 @@ export function wireSecrets(options: SecretWiringOptions): SecretParts {
             return url;
           }),
     otlpHeaders: hold("OTEL_EXPORTER_OTLP_HEADERS", config.telemetry.otlpHeaders, (text) => parseSecretSetting("OTEL_EXPORTER_OTLP_HEADERS", text)),
+    secret: (name, initial) => keyOf(name, initial),
     async reload() {
       for (const secret of reloadable) {
         await secret.reread();

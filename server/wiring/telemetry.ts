@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import type { ProcessTelemetry } from "../telemetry/process-telemetry.js";
 import { createMetricsProvider, type MetricsProvider } from "../telemetry/metrics-provider.js";
 import { createServiceMetrics, type ServiceMetrics } from "../telemetry/service-metrics.js";
 import { createTracedFetch, type Fetch } from "../telemetry/traced-fetch.js";
@@ -14,6 +15,8 @@ export interface TelemetryWiringOptions {
   /** The service's version, on every span and metric. */
   readonly version: string;
   readonly logger: Logger;
+  /** The process's OpenTelemetry SDK, whose providers the service uses instead of building its own. Default none. */
+  readonly processTelemetry?: ProcessTelemetry | undefined;
 }
 
 /** The service's tracing and metrics, passed down explicitly. */
@@ -27,7 +30,9 @@ export interface TelemetryParts {
 
 /** Starts tracing, then the metrics provider, and creates the service's instruments on its meter. */
 export async function wireTelemetry(options: TelemetryWiringOptions, closers: Closers): Promise<TelemetryParts> {
-  const { settings, otlpHeaders, version, logger } = options;
+  const { settings, otlpHeaders, version, logger, processTelemetry } = options;
+  // Exports over HTTP from now on send the headers as the service holds them (reread on SIGHUP).
+  processTelemetry?.readOtlpHeadersFrom(otlpHeaders);
   const tracing = createTracing({
     serviceName: settings.serviceName,
     serviceVersion: version,
@@ -37,6 +42,7 @@ export async function wireTelemetry(options: TelemetryWiringOptions, closers: Cl
     exportDelayMs: settings.spanExportDelayMs,
     spanFile: settings.spanFile,
     logger,
+    ...(processTelemetry?.tracerProvider === undefined ? {} : { tracerProvider: processTelemetry.tracerProvider }),
   });
   closers.push(() => tracing.shutdown());
   const tracedFetch = createTracedFetch(tracing.tracer, tracing.propagator);
@@ -45,6 +51,9 @@ export async function wireTelemetry(options: TelemetryWiringOptions, closers: Cl
     serviceName: settings.serviceName,
     serviceVersion: version,
     ...(settings.prometheus === undefined ? {} : { prometheus: settings.prometheus }),
+    ...(processTelemetry?.meterProvider === undefined
+      ? {}
+      : { external: { meterProvider: processTelemetry.meterProvider, prometheusExporter: processTelemetry.prometheusExporter } }),
     ...(settings.otlpMetricsUrl === undefined
       ? {}
       : {

@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/agent_service.proto.
  */
 export const file_agent_v1_agent_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSLcAgoORXhlY3V0ZVJlcXVlc3QSDQoFaW5wdXQYASABKAkSFgoObWF4X2l0ZXJhdGlvbnMYAiABKA0SNQoSbWF4X2V4ZWN1dGlvbl90aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhQKDGJ5cGFzc19jYWNoZRgEIAEoCBIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSEQoJdGhyZWFkX2lkGAYgASgJEhQKDG1heF9jb3N0X3VzZBgHIAEoARIOCgZwcm9tcHQYCCABKAkSFgoOcHJvbXB0X3ZlcnNpb24YCSABKAkSOgoJdmFyaWFibGVzGAogAygLMicuYWdlbnQudjEuRXhlY3V0ZVJlcXVlc3QuVmFyaWFibGVzRW50cnkaMAoOVmFyaWFibGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKhAwoPRXhlY3V0ZVJlc3BvbnNlEg4KBnJ1bl9pZBgBIAEoCRIQCgh0cmFjZV9pZBgCIAEoCRIOCgZvdXRwdXQYAyABKAkSKQoLc3RvcF9yZWFzb24YBCABKA4yFC5hZ2VudC52MS5TdG9wUmVhc29uEh0KBXN0ZXBzGAUgAygLMg4uYWdlbnQudjEuU3RlcBIeCgV1c2FnZRgGIAEoCzIPLmFnZW50LnYxLlVzYWdlEhAKCGNvc3RfdXNkGAcgASgBEg0KBW1vZGVsGAggASgJEhUKDWZhbGxiYWNrX3VzZWQYCSABKAgSFgoOcHJvbXB0X3ZlcnNpb24YCiABKAkSEgoKaXRlcmF0aW9ucxgLIAEoDRIrCghkdXJhdGlvbhgMIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIyChFzdHJ1Y3R1cmVkX291dHB1dBgNIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNZXhwZXJpbWVudF9pZBgOIAEoCRIWCg5leHBlcmltZW50X2FybRgPIAEoCSLaAgoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMYnlwYXNzX2NhY2hlGAQgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCRIRCgl0aHJlYWRfaWQYBiABKAkSFAoMbWF4X2Nvc3RfdXNkGAcgASgBEg4KBnByb21wdBgIIAEoCRIWCg5wcm9tcHRfdmVyc2lvbhgJIAEoCRI5Cgl2YXJpYWJsZXMYCiADKAsyJi5hZ2VudC52MS5TdHJlYW1SZXF1ZXN0LlZhcmlhYmxlc0VudHJ5GjAKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikAMKDlN0cmVhbVJlc3BvbnNlEisKC3J1bl9zdGFydGVkGAEgASgLMhQuYWdlbnQudjEuUnVuU3RhcnRlZEgAEikKCnRleHRfZGVsdGEYAiABKAsyEy5hZ2VudC52MS5UZXh0RGVsdGFIABI2ChF0b29sX2NhbGxfc3RhcnRlZBgDIAEoCzIZLmFnZW50LnYxLlRvb2xDYWxsU3RhcnRlZEgAEjgKEnRvb2xfY2FsbF9maW5pc2hlZBgEIAEoCzIaLmFnZW50LnYxLlRvb2xDYWxsRmluaXNoZWRIABI6ChNtb2RlbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhsuYWdlbnQudjEuTW9kZWxDYWxsRmluaXNoZWRIABIxCg5zdGVwX3Jlc3RhcnRlZBgGIAEoCzIXLmFnZW50LnYxLlN0ZXBSZXN0YXJ0ZWRIABIvCg1ydW5fY29tcGxldGVkGAcgASgLMhYuYWdlbnQudjEuUnVuQ29tcGxldGVkSAASCwoDc2VxGAggASgNQgcKBWV2ZW50IjkKDFJ1bkNvbXBsZXRlZBIpCgZyZXN1bHQYASABKAsyGS5hZ2VudC52MS5FeGVjdXRlUmVzcG9uc2UiDwoNSGVhbHRoUmVxdWVzdCLCAQoOSGVhbHRoUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcuYWdlbnQudjEuU2VydmluZ1N0YXR1cxIPCgd2ZXJzaW9uGAIgASgJEikKBnVwdGltZRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgZtb2RlbHMYBCADKAsyFS5hZ2VudC52MS5Nb2RlbEhlYWx0aBIkCgVjYWNoZRgFIAEoCzIVLmFnZW50LnYxLkNhY2hlSGVhbHRoIl8KC0NhY2hlSGVhbHRoEhIKCmwxX2VudHJpZXMYASABKA0SEAoIbDFfYnl0ZXMYAiABKAQSKgoIbDJfc3RhdGUYAyABKA4yGC5hZ2VudC52MS5DYWNoZVRpZXJTdGF0ZSKhAQoLTW9kZWxIZWFsdGgSDAoEbmFtZRgBIAEoCRIQCghwb3NpdGlvbhgCIAEoDRItCg1jaXJjdWl0X3N0YXRlGAMgASgOMhYuYWdlbnQudjEuQ2lyY3VpdFN0YXRlEhQKDHJlY2VudF9jYWxscxgEIAEoDRIZChFyZWNlbnRfZXJyb3JfcmF0ZRgFIAEoARISCgpsYXN0X2Vycm9yGAYgASgJKowBCg5DYWNoZVRpZXJTdGF0ZRIgChxDQUNIRV9USUVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZQ0FDSEVfVElFUl9TVEFURV9ESVNBQkxFRBABEhoKFkNBQ0hFX1RJRVJfU1RBVEVfUkVBRFkQAhIdChlDQUNIRV9USUVSX1NUQVRFX0RFR1JBREVEEAMqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration, file_google_protobuf_struct]);
+  fileDesc("ChxhZ2VudC92MS9hZ2VudF9zZXJ2aWNlLnByb3RvEghhZ2VudC52MSLcAgoORXhlY3V0ZVJlcXVlc3QSDQoFaW5wdXQYASABKAkSFgoObWF4X2l0ZXJhdGlvbnMYAiABKA0SNQoSbWF4X2V4ZWN1dGlvbl90aW1lGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhQKDGJ5cGFzc19jYWNoZRgEIAEoCBIXCg9pZGVtcG90ZW5jeV9rZXkYBSABKAkSEQoJdGhyZWFkX2lkGAYgASgJEhQKDG1heF9jb3N0X3VzZBgHIAEoARIOCgZwcm9tcHQYCCABKAkSFgoOcHJvbXB0X3ZlcnNpb24YCSABKAkSOgoJdmFyaWFibGVzGAogAygLMicuYWdlbnQudjEuRXhlY3V0ZVJlcXVlc3QuVmFyaWFibGVzRW50cnkaMAoOVmFyaWFibGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKhAwoPRXhlY3V0ZVJlc3BvbnNlEg4KBnJ1bl9pZBgBIAEoCRIQCgh0cmFjZV9pZBgCIAEoCRIOCgZvdXRwdXQYAyABKAkSKQoLc3RvcF9yZWFzb24YBCABKA4yFC5hZ2VudC52MS5TdG9wUmVhc29uEh0KBXN0ZXBzGAUgAygLMg4uYWdlbnQudjEuU3RlcBIeCgV1c2FnZRgGIAEoCzIPLmFnZW50LnYxLlVzYWdlEhAKCGNvc3RfdXNkGAcgASgBEg0KBW1vZGVsGAggASgJEhUKDWZhbGxiYWNrX3VzZWQYCSABKAgSFgoOcHJvbXB0X3ZlcnNpb24YCiABKAkSEgoKaXRlcmF0aW9ucxgLIAEoDRIrCghkdXJhdGlvbhgMIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIyChFzdHJ1Y3R1cmVkX291dHB1dBgNIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNZXhwZXJpbWVudF9pZBgOIAEoCRIWCg5leHBlcmltZW50X2FybRgPIAEoCSLaAgoNU3RyZWFtUmVxdWVzdBINCgVpbnB1dBgBIAEoCRIWCg5tYXhfaXRlcmF0aW9ucxgCIAEoDRI1ChJtYXhfZXhlY3V0aW9uX3RpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMYnlwYXNzX2NhY2hlGAQgASgIEhcKD2lkZW1wb3RlbmN5X2tleRgFIAEoCRIRCgl0aHJlYWRfaWQYBiABKAkSFAoMbWF4X2Nvc3RfdXNkGAcgASgBEg4KBnByb21wdBgIIAEoCRIWCg5wcm9tcHRfdmVyc2lvbhgJIAEoCRI5Cgl2YXJpYWJsZXMYCiADKAsyJi5hZ2VudC52MS5TdHJlYW1SZXF1ZXN0LlZhcmlhYmxlc0VudHJ5GjAKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikAMKDlN0cmVhbVJlc3BvbnNlEisKC3J1bl9zdGFydGVkGAEgASgLMhQuYWdlbnQudjEuUnVuU3RhcnRlZEgAEikKCnRleHRfZGVsdGEYAiABKAsyEy5hZ2VudC52MS5UZXh0RGVsdGFIABI2ChF0b29sX2NhbGxfc3RhcnRlZBgDIAEoCzIZLmFnZW50LnYxLlRvb2xDYWxsU3RhcnRlZEgAEjgKEnRvb2xfY2FsbF9maW5pc2hlZBgEIAEoCzIaLmFnZW50LnYxLlRvb2xDYWxsRmluaXNoZWRIABI6ChNtb2RlbF9jYWxsX2ZpbmlzaGVkGAUgASgLMhsuYWdlbnQudjEuTW9kZWxDYWxsRmluaXNoZWRIABIxCg5zdGVwX3Jlc3RhcnRlZBgGIAEoCzIXLmFnZW50LnYxLlN0ZXBSZXN0YXJ0ZWRIABIvCg1ydW5fY29tcGxldGVkGAcgASgLMhYuYWdlbnQudjEuUnVuQ29tcGxldGVkSAASCwoDc2VxGAggASgNQgcKBWV2ZW50IjkKDFJ1bkNvbXBsZXRlZBIpCgZyZXN1bHQYASABKAsyGS5hZ2VudC52MS5FeGVjdXRlUmVzcG9uc2UiDwoNSGVhbHRoUmVxdWVzdCLyAQoOSGVhbHRoUmVzcG9uc2USJwoGc3RhdHVzGAEgASgOMhcuYWdlbnQudjEuU2VydmluZ1N0YXR1cxIPCgd2ZXJzaW9uGAIgASgJEikKBnVwdGltZRgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIlCgZtb2RlbHMYBCADKAsyFS5hZ2VudC52MS5Nb2RlbEhlYWx0aBIkCgVjYWNoZRgFIAEoCzIVLmFnZW50LnYxLkNhY2hlSGVhbHRoEi4KC21jcF9zZXJ2ZXJzGAYgAygLMhkuYWdlbnQudjEuTWNwU2VydmVySGVhbHRoIpsBCg9NY3BTZXJ2ZXJIZWFsdGgSDAoEbmFtZRgBIAEoCRIpCgl0cmFuc3BvcnQYAiABKA4yFi5hZ2VudC52MS5NY3BUcmFuc3BvcnQSJwoFc3RhdGUYAyABKA4yGC5hZ2VudC52MS5NY3BTZXJ2ZXJTdGF0ZRISCgp0b29sX2NvdW50GAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkiXwoLQ2FjaGVIZWFsdGgSEgoKbDFfZW50cmllcxgBIAEoDRIQCghsMV9ieXRlcxgCIAEoBBIqCghsMl9zdGF0ZRgDIAEoDjIYLmFnZW50LnYxLkNhY2hlVGllclN0YXRlIqEBCgtNb2RlbEhlYWx0aBIMCgRuYW1lGAEgASgJEhAKCHBvc2l0aW9uGAIgASgNEi0KDWNpcmN1aXRfc3RhdGUYAyABKA4yFi5hZ2VudC52MS5DaXJjdWl0U3RhdGUSFAoMcmVjZW50X2NhbGxzGAQgASgNEhkKEXJlY2VudF9lcnJvcl9yYXRlGAUgASgBEhIKCmxhc3RfZXJyb3IYBiABKAkqaQoMTWNwVHJhbnNwb3J0Eh0KGU1DUF9UUkFOU1BPUlRfVU5TUEVDSUZJRUQQABIXChNNQ1BfVFJBTlNQT1JUX1NURElPEAESIQodTUNQX1RSQU5TUE9SVF9TVFJFQU1BQkxFX0hUVFAQAiqVAQoOTWNwU2VydmVyU3RhdGUSIAocTUNQX1NFUlZFUl9TVEFURV9VTlNQRUNJRklFRBAAEh8KG01DUF9TRVJWRVJfU1RBVEVfQ09OTkVDVElORxABEh4KGk1DUF9TRVJWRVJfU1RBVEVfQ09OTkVDVEVEEAISIAocTUNQX1NFUlZFUl9TVEFURV9VTkFWQUlMQUJMRRADKowBCg5DYWNoZVRpZXJTdGF0ZRIgChxDQUNIRV9USUVSX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZQ0FDSEVfVElFUl9TVEFURV9ESVNBQkxFRBABEhoKFkNBQ0hFX1RJRVJfU1RBVEVfUkVBRFkQAhIdChlDQUNIRV9USUVSX1NUQVRFX0RFR1JBREVEEAMqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACKnwKDENpcmN1aXRTdGF0ZRIdChlDSVJDVUlUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQ0lSQ1VJVF9TVEFURV9DTE9TRUQQARIWChJDSVJDVUlUX1NUQVRFX09QRU4QAhIbChdDSVJDVUlUX1NUQVRFX0hBTEZfT1BFThADMsoBCgxBZ2VudFNlcnZpY2USPgoHRXhlY3V0ZRIYLmFnZW50LnYxLkV4ZWN1dGVSZXF1ZXN0GhkuYWdlbnQudjEuRXhlY3V0ZVJlc3BvbnNlEj0KBlN0cmVhbRIXLmFnZW50LnYxLlN0cmVhbVJlcXVlc3QaGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZTABEjsKBkhlYWx0aBIXLmFnZW50LnYxLkhlYWx0aFJlcXVlc3QaGC5hZ2VudC52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_run, file_google_protobuf_duration, file_google_protobuf_struct]);
 
 /**
  * The task for one run. Limits a caller sets may only lower the server's.
@@ -482,6 +482,15 @@ export type HealthResponse = Message<"agent.v1.HealthResponse"> & {
    * @generated from field: agent.v1.CacheHealth cache = 5;
    */
   cache?: CacheHealth | undefined;
+
+  /**
+   * The configured MCP servers (AGENT_MCP_SERVERS_FILE), in the file's
+   * order; empty when none is configured. An MCP server that is unavailable
+   * leaves `status` as it is: runs that do not need its tools go on.
+   *
+   * @generated from field: repeated agent.v1.McpServerHealth mcp_servers = 6;
+   */
+  mcpServers: McpServerHealth[];
 };
 
 /**
@@ -490,6 +499,57 @@ export type HealthResponse = Message<"agent.v1.HealthResponse"> & {
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
   messageDesc(file_agent_v1_agent_service, 6);
+
+/**
+ * The state of one configured MCP (Model Context Protocol) server, whose
+ * tools the agent may call while it is connected.
+ *
+ * @generated from message agent.v1.McpServerHealth
+ */
+export type McpServerHealth = Message<"agent.v1.McpServerHealth"> & {
+  /**
+   * The server's name in the configuration.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * How the service reaches it.
+   *
+   * @generated from field: agent.v1.McpTransport transport = 2;
+   */
+  transport: McpTransport;
+
+  /**
+   * Whether its tools are offered now.
+   *
+   * @generated from field: agent.v1.McpServerState state = 3;
+   */
+  state: McpServerState;
+
+  /**
+   * Its tools offered to the model now: 0 unless connected.
+   *
+   * @generated from field: uint32 tool_count = 4;
+   */
+  toolCount: number;
+
+  /**
+   * Why the last attempt to reach it failed or its last connection ended,
+   * without secrets; empty if none did since start-up.
+   *
+   * @generated from field: string last_error = 5;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message agent.v1.McpServerHealth.
+ * Use `create(McpServerHealthSchema)` to create a new message.
+ */
+export const McpServerHealthSchema: GenMessage<McpServerHealth> = /*@__PURE__*/
+  messageDesc(file_agent_v1_agent_service, 7);
 
 /**
  * The state of the response cache.
@@ -522,7 +582,7 @@ export type CacheHealth = Message<"agent.v1.CacheHealth"> & {
  * Use `create(CacheHealthSchema)` to create a new message.
  */
 export const CacheHealthSchema: GenMessage<CacheHealth> = /*@__PURE__*/
-  messageDesc(file_agent_v1_agent_service, 7);
+  messageDesc(file_agent_v1_agent_service, 8);
 
 /**
  * The state of one configured model.
@@ -578,7 +638,79 @@ export type ModelHealth = Message<"agent.v1.ModelHealth"> & {
  * Use `create(ModelHealthSchema)` to create a new message.
  */
 export const ModelHealthSchema: GenMessage<ModelHealth> = /*@__PURE__*/
-  messageDesc(file_agent_v1_agent_service, 8);
+  messageDesc(file_agent_v1_agent_service, 9);
+
+/**
+ * How the service reaches an MCP server.
+ *
+ * @generated from enum agent.v1.McpTransport
+ */
+export enum McpTransport {
+  /**
+   * @generated from enum value: MCP_TRANSPORT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A child process the service starts, over its standard input and output.
+   *
+   * @generated from enum value: MCP_TRANSPORT_STDIO = 1;
+   */
+  STDIO = 1,
+
+  /**
+   * MCP's streamable HTTP transport.
+   *
+   * @generated from enum value: MCP_TRANSPORT_STREAMABLE_HTTP = 2;
+   */
+  STREAMABLE_HTTP = 2,
+}
+
+/**
+ * Describes the enum agent.v1.McpTransport.
+ */
+export const McpTransportSchema: GenEnum<McpTransport> = /*@__PURE__*/
+  enumDesc(file_agent_v1_agent_service, 0);
+
+/**
+ * Where an MCP server stands.
+ *
+ * @generated from enum agent.v1.McpServerState
+ */
+export enum McpServerState {
+  /**
+   * @generated from enum value: MCP_SERVER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The first attempt since start-up is under way.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_CONNECTING = 1;
+   */
+  CONNECTING = 1,
+
+  /**
+   * Connected: its tools are offered to the model.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_CONNECTED = 2;
+   */
+  CONNECTED = 2,
+
+  /**
+   * Down, not answering or gone: its tools are not offered, and the
+   * service is reconnecting with backoff.
+   *
+   * @generated from enum value: MCP_SERVER_STATE_UNAVAILABLE = 3;
+   */
+  UNAVAILABLE = 3,
+}
+
+/**
+ * Describes the enum agent.v1.McpServerState.
+ */
+export const McpServerStateSchema: GenEnum<McpServerState> = /*@__PURE__*/
+  enumDesc(file_agent_v1_agent_service, 1);
 
 /**
  * State of the shared cache tier.
@@ -617,7 +749,7 @@ export enum CacheTierState {
  * Describes the enum agent.v1.CacheTierState.
  */
 export const CacheTierStateSchema: GenEnum<CacheTierState> = /*@__PURE__*/
-  enumDesc(file_agent_v1_agent_service, 0);
+  enumDesc(file_agent_v1_agent_service, 2);
 
 /**
  * Whether the service can run agents.
@@ -645,7 +777,7 @@ export enum ServingStatus {
  * Describes the enum agent.v1.ServingStatus.
  */
 export const ServingStatusSchema: GenEnum<ServingStatus> = /*@__PURE__*/
-  enumDesc(file_agent_v1_agent_service, 1);
+  enumDesc(file_agent_v1_agent_service, 3);
 
 /**
  * State of a model's circuit breaker.
@@ -684,7 +816,7 @@ export enum CircuitState {
  * Describes the enum agent.v1.CircuitState.
  */
 export const CircuitStateSchema: GenEnum<CircuitState> = /*@__PURE__*/
-  enumDesc(file_agent_v1_agent_service, 2);
+  enumDesc(file_agent_v1_agent_service, 4);
 
 /**
  * Runs tool-calling agents on behalf of internal services.

@@ -24,6 +24,12 @@ export interface AgentTool<TArgs = unknown> {
   readonly description: string;
   /** The arguments schema; an object schema, since function arguments are a JSON object. */
   readonly schema: z.ZodType<TArgs>;
+  /**
+   * The JSON Schema of the arguments the model is shown, for a tool that came with one rather
+   * than with a zod schema (an MCP server's tool); `schema` must then validate exactly what it
+   * describes. Must be an object schema. Default: `schema`'s JSON Schema form.
+   */
+  readonly parameters?: Readonly<Record<string, unknown>>;
   /** Per-call timeout in milliseconds; when absent the runner's `defaultTimeoutMs` applies. */
   readonly timeoutMs?: number;
   /**

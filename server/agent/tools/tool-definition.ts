@@ -19,11 +19,15 @@ export interface ToolDefinition {
 /**
  * Describes `tool` for the model.
  *
- * Throws a {@link ToolRegistrationError} when the schema has no JSON Schema form (a date, a
- * transform's output) or is not an object schema, so a bad tool fails at start-up rather than
- * on the first request.
+ * The JSON Schema is the tool's `parameters` when it has them, else its zod schema's. Throws a
+ * {@link ToolRegistrationError} when the schema has no JSON Schema form (a date, a transform's
+ * output) or is not an object schema, so a bad tool fails at start-up rather than on the first
+ * request.
  */
 export function toToolDefinition(tool: AgentTool): ToolDefinition {
+  if (tool.parameters !== undefined) {
+    return definitionOf(tool, structuredClone(tool.parameters));
+  }
   let parameters: Record<string, unknown>;
   try {
     // draft-07 is the dialect OpenAI documents for function parameters. The model writes what the
@@ -37,9 +41,13 @@ export function toToolDefinition(tool: AgentTool): ToolDefinition {
       { cause: error },
     );
   }
+  return definitionOf(tool, parameters);
+}
+
+function definitionOf(tool: AgentTool, parameters: Record<string, unknown>): ToolDefinition {
   if (parameters["type"] !== "object") {
     throw new ToolRegistrationError(
-      `tool "${tool.name}" must take an object schema (z.object), because function arguments are a JSON object`,
+      `tool "${tool.name}" must take an object schema (z.object, or a JSON Schema of "type": "object"), because function arguments are a JSON object`,
       "invalid_schema",
       tool.name,
     );

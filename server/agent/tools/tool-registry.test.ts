@@ -124,6 +124,24 @@ describe("createToolRegistry", () => {
     expect(parameters?.["required"]).toBeUndefined();
   });
 
+  it("removes an unregistered tool from lookups, the list and the definitions, and can take it back", () => {
+    const registry = createToolRegistry([toolNamed("a"), toolNamed("b")]);
+    expect(registry.unregister("a")).toBe(true);
+    expect(registry.unregister("a")).toBe(false);
+    expect(registry.get("a")).toBeUndefined();
+    expect(registry.list().map((tool) => tool.name)).toEqual(["b"]);
+    expect(registry.definitions().map((definition) => definition.function.name)).toEqual(["b"]);
+    registry.register(toolNamed("a"));
+    expect(registry.list().map((tool) => tool.name)).toEqual(["b", "a"]);
+  });
+
+  it("describes a tool that brings its own JSON Schema with that schema", () => {
+    const parameters = { type: "object", properties: { city: { type: "string", format: "uri" } }, required: ["city"] };
+    const registry = createToolRegistry([toolNamed("mcp_tool", { parameters })]);
+    expect(registry.definitions()[0]?.function.parameters).toEqual(parameters);
+    expect(registrationFailure(() => registry.register(toolNamed("not_object", { parameters: { type: "string" } }))).reason).toBe("invalid_schema");
+  });
+
   it("computes definitions once per registration, not per call", () => {
     const registry = createToolRegistry([toolNamed("a")]);
     const first = registry.definitions();

@@ -14,6 +14,11 @@ export interface ToolRegistry {
    * object schema.
    */
   register(tool: AgentTool): void;
+  /**
+   * Removes the tool called `name`, so that it is no longer offered or called (the tools of an
+   * MCP server that went away). Calls already under way finish. Returns whether it was there.
+   */
+  unregister(name: string): boolean;
   /** The tool called `name`, if there is one. */
   get(name: string): AgentTool | undefined;
   /** Every tool, in registration order. */
@@ -34,6 +39,15 @@ export function createToolRegistry(tools: readonly AgentTool[] = []): ToolRegist
   const entries = new Map<string, { tool: AgentTool; definition: ToolDefinition }>();
   let listed: readonly AgentTool[] = Object.freeze([]);
   let definitions: readonly ToolDefinition[] = Object.freeze([]);
+
+  // Rebuilt on each change, not on read: changes are rare (start-up, an MCP server coming or going),
+  // reads happen on every request. Only the lists are frozen: LangChain's ChatOpenAI writes
+  // `function.strict` into the entries it is given when strict tool calling is on, and a frozen
+  // entry would make that throw. A run holds the list it read, so a change never alters it mid-read.
+  const rebuildLists = (): void => {
+    listed = Object.freeze([...entries.values()].map((entry) => entry.tool));
+    definitions = Object.freeze([...entries.values()].map((entry) => entry.definition));
+  };
 
   const registry: ToolRegistry = {
     register(tool) {
@@ -60,11 +74,14 @@ export function createToolRegistry(tools: readonly AgentTool[] = []): ToolRegist
       }
       const definition = toToolDefinition(tool);
       entries.set(tool.name, { tool, definition });
-      // Rebuilt here, not on read: registration happens at start-up, reads on every request. Only
-      // the lists are frozen: LangChain's ChatOpenAI writes `function.strict` into the entries it is
-      // given when strict tool calling is on, and a frozen entry would make that throw.
-      listed = Object.freeze([...entries.values()].map((entry) => entry.tool));
-      definitions = Object.freeze([...entries.values()].map((entry) => entry.definition));
+      rebuildLists();
+    },
+    unregister(name) {
+      const removed = entries.delete(name);
+      if (removed) {
+        rebuildLists();
+      }
+      return removed;
     },
     get: (name) => entries.get(name)?.tool,
     list: () => listed,
