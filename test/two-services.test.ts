@@ -47,7 +47,13 @@ describe("a caller service and the agent service", () => {
 
     const serverCall = trace.find((s) => s.kind === "server" && s.resource["service.name"] === "agent-service");
     expect(serverCall?.parentSpanId).toBe(clientCall?.spanId);
-    expect(childrenOf(trace, serverCall ?? request).map((s) => s.name)).toEqual(["invoke_agent agent-service"]);
+    // The SDK sends an idempotency key with every call, so the service claims it in the store
+    // before the run starts: that store call and the run are the server span's two children.
+    expect(
+      childrenOf(trace, serverCall ?? request)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["invoke_agent agent-service", "store.claim_idempotency_key"]);
     expect(trace.some((s) => s.name === "execute_tool inventory_lookup")).toBe(true);
   });
 });
