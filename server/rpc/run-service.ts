@@ -69,6 +69,11 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
   }
 
   return {
+    getCaller(_req, ctx) {
+      const principal = principalOf(ctx);
+      return { principal: principal.id, roles: [...principal.roles] };
+    },
+
     async submitFeedback(req, ctx) {
       requireRunId(req.runId);
       const violations = [];

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/run_service.proto.
  */
 export const file_agent_v1_run_service: GenFile = /*@__PURE__*/
-  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEi5gMKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXAiaAoIUnVuRXZlbnQSCwoDc2VxGAEgASgNEiYKAmF0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBInCgVldmVudBgDIAEoCzIYLmFnZW50LnYxLlN0cmVhbVJlc3BvbnNlIlEKDUdldFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhYKDmluY2x1ZGVfZXZlbnRzGAIgASgIEhgKEGV2ZW50c19hZnRlcl9zZXEYAyABKA0iZQoOR2V0UnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuEiIKBmV2ZW50cxgCIAMoCzISLmFnZW50LnYxLlJ1bkV2ZW50EhMKC21vcmVfZXZlbnRzGAMgASgIItcBCg9MaXN0UnVuc1JlcXVlc3QSEQoJcHJpbmNpcGFsGAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmFnZW50LnYxLlJ1blN0YXR1cxIxCg1zdGFydGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5zdGFydGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJcGFnZV9zaXplGAUgASgNEhIKCnBhZ2VfdG9rZW4YBiABKAkiSAoQTGlzdFJ1bnNSZXNwb25zZRIbCgRydW5zGAEgAygLMg0uYWdlbnQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0Cg9XYXRjaFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoDSI7ChBXYXRjaFJ1blJlc3BvbnNlEicKBWV2ZW50GAEgASgLMhguYWdlbnQudjEuU3RyZWFtUmVzcG9uc2UiIgoQQ2FuY2VsUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkiLwoRQ2FuY2VsUnVuUmVzcG9uc2USGgoDcnVuGAEgASgLMg0uYWdlbnQudjEuUnVuIkwKEEdldFRocmVhZFJlcXVlc3QSEQoJdGhyZWFkX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJIkkKEUdldFRocmVhZFJlc3BvbnNlEhsKBHJ1bnMYASADKAsyDS5hZ2VudC52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkcKFVN1Ym1pdEZlZWRiYWNrUmVxdWVzdBIOCgZydW5faWQYASABKAkSDQoFc2NvcmUYAiABKAESDwoHY29tbWVudBgDIAEoCSInChZTdWJtaXRGZWVkYmFja1Jlc3BvbnNlEg0KBWZpcnN0GAEgASgIKokBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUlVOTklORxABEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAISFQoRUlVOX1NUQVRVU19GQUlMRUQQAxIXChNSVU5fU1RBVFVTX0NBTkNFTEVEEAQysgMKClJ1blNlcnZpY2USOwoGR2V0UnVuEhcuYWdlbnQudjEuR2V0UnVuUmVxdWVzdBoYLmFnZW50LnYxLkdldFJ1blJlc3BvbnNlEkEKCExpc3RSdW5zEhkuYWdlbnQudjEuTGlzdFJ1bnNSZXF1ZXN0GhouYWdlbnQudjEuTGlzdFJ1bnNSZXNwb25zZRJDCghXYXRjaFJ1bhIZLmFnZW50LnYxLldhdGNoUnVuUmVxdWVzdBoaLmFnZW50LnYxLldhdGNoUnVuUmVzcG9uc2UwARJECglDYW5jZWxSdW4SGi5hZ2VudC52MS5DYW5jZWxSdW5SZXF1ZXN0GhsuYWdlbnQudjEuQ2FuY2VsUnVuUmVzcG9uc2USRAoJR2V0VGhyZWFkEhouYWdlbnQudjEuR2V0VGhyZWFkUmVxdWVzdBobLmFnZW50LnYxLkdldFRocmVhZFJlc3BvbnNlElMKDlN1Ym1pdEZlZWRiYWNrEh8uYWdlbnQudjEuU3VibWl0RmVlZGJhY2tSZXF1ZXN0GiAuYWdlbnQudjEuU3VibWl0RmVlZGJhY2tSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
+  fileDesc("ChphZ2VudC92MS9ydW5fc2VydmljZS5wcm90bxIIYWdlbnQudjEirAQKA1J1bhIOCgZydW5faWQYASABKAkSEQoJcHJpbmNpcGFsGAIgASgJEhEKCXRocmVhZF9pZBgDIAEoCRIjCgZzdGF0dXMYBCABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSDQoFaW5wdXQYBSABKAkSDgoGb3V0cHV0GAYgASgJEhYKDnByb21wdF92ZXJzaW9uGAcgASgJEg0KBW1vZGVsGAggASgJEhMKC21vZGVsc191c2VkGAkgAygJEh4KBXVzYWdlGAogASgLMg8uYWdlbnQudjEuVXNhZ2USEAoIY29zdF91c2QYCyABKAESEgoKaXRlcmF0aW9ucxgMIAEoDRIpCgtzdG9wX3JlYXNvbhgNIAEoDjIULmFnZW50LnYxLlN0b3BSZWFzb24SEgoKZXJyb3JfY29kZRgOIAEoCRIVCg1lcnJvcl9tZXNzYWdlGA8gASgJEhAKCHRyYWNlX2lkGBAgASgJEi4KCnN0YXJ0ZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgVzdGVwcxgTIAMoCzIOLmFnZW50LnYxLlN0ZXASFQoNZXhwZXJpbWVudF9pZBgUIAEoCRIWCg5leHBlcmltZW50X2FybRgVIAEoCRIVCg1mYWxsYmFja191c2VkGBYgASgIImgKCFJ1bkV2ZW50EgsKA3NlcRgBIAEoDRImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoFZXZlbnQYAyABKAsyGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZSJRCg1HZXRSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIWCg5pbmNsdWRlX2V2ZW50cxgCIAEoCBIYChBldmVudHNfYWZ0ZXJfc2VxGAMgASgNImUKDkdldFJ1blJlc3BvbnNlEhoKA3J1bhgBIAEoCzINLmFnZW50LnYxLlJ1bhIiCgZldmVudHMYAiADKAsyEi5hZ2VudC52MS5SdW5FdmVudBITCgttb3JlX2V2ZW50cxgDIAEoCCKmAgoPTGlzdFJ1bnNSZXF1ZXN0EhEKCXByaW5jaXBhbBgBIAEoCRIjCgZzdGF0dXMYAiABKA4yEy5hZ2VudC52MS5SdW5TdGF0dXMSMQoNc3RhcnRlZF9hZnRlchgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOc3RhcnRlZF9iZWZvcmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXBhZ2Vfc2l6ZRgFIAEoDRISCgpwYWdlX3Rva2VuGAYgASgJEg4KBnByb21wdBgHIAEoCRIWCg5wcm9tcHRfdmVyc2lvbhgIIAEoCRINCgVtb2RlbBgJIAEoCRIWCg5pbnB1dF9jb250YWlucxgKIAEoCSJIChBMaXN0UnVuc1Jlc3BvbnNlEhsKBHJ1bnMYASADKAsyDS5hZ2VudC52MS5SdW4SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjQKD1dhdGNoUnVuUmVxdWVzdBIOCgZydW5faWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgNIjsKEFdhdGNoUnVuUmVzcG9uc2USJwoFZXZlbnQYASABKAsyGC5hZ2VudC52MS5TdHJlYW1SZXNwb25zZSIiChBDYW5jZWxSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCSIvChFDYW5jZWxSdW5SZXNwb25zZRIaCgNydW4YASABKAsyDS5hZ2VudC52MS5SdW4iTAoQR2V0VGhyZWFkUmVxdWVzdBIRCgl0aHJlYWRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkiSQoRR2V0VGhyZWFkUmVzcG9uc2USGwoEcnVucxgBIAMoCzINLmFnZW50LnYxLlJ1bhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiRwoVU3VibWl0RmVlZGJhY2tSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRINCgVzY29yZRgCIAEoARIPCgdjb21tZW50GAMgASgJIicKFlN1Ym1pdEZlZWRiYWNrUmVzcG9uc2USDQoFZmlyc3QYASABKAgiEgoQR2V0Q2FsbGVyUmVxdWVzdCI1ChFHZXRDYWxsZXJSZXNwb25zZRIRCglwcmluY2lwYWwYASABKAkSDQoFcm9sZXMYAiADKAkqiQEKCVJ1blN0YXR1cxIaChZSVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSUlVOX1NUQVRVU19SVU5OSU5HEAESGAoUUlVOX1NUQVRVU19DT01QTEVURUQQAhIVChFSVU5fU1RBVFVTX0ZBSUxFRBADEhcKE1JVTl9TVEFUVVNfQ0FOQ0VMRUQQBDL4AwoKUnVuU2VydmljZRI7CgZHZXRSdW4SFy5hZ2VudC52MS5HZXRSdW5SZXF1ZXN0GhguYWdlbnQudjEuR2V0UnVuUmVzcG9uc2USQQoITGlzdFJ1bnMSGS5hZ2VudC52MS5MaXN0UnVuc1JlcXVlc3QaGi5hZ2VudC52MS5MaXN0UnVuc1Jlc3BvbnNlEkMKCFdhdGNoUnVuEhkuYWdlbnQudjEuV2F0Y2hSdW5SZXF1ZXN0GhouYWdlbnQudjEuV2F0Y2hSdW5SZXNwb25zZTABEkQKCUNhbmNlbFJ1bhIaLmFnZW50LnYxLkNhbmNlbFJ1blJlcXVlc3QaGy5hZ2VudC52MS5DYW5jZWxSdW5SZXNwb25zZRJECglHZXRUaHJlYWQSGi5hZ2VudC52MS5HZXRUaHJlYWRSZXF1ZXN0GhsuYWdlbnQudjEuR2V0VGhyZWFkUmVzcG9uc2USUwoOU3VibWl0RmVlZGJhY2sSHy5hZ2VudC52MS5TdWJtaXRGZWVkYmFja1JlcXVlc3QaIC5hZ2VudC52MS5TdWJtaXRGZWVkYmFja1Jlc3BvbnNlEkQKCUdldENhbGxlchIaLmFnZW50LnYxLkdldENhbGxlclJlcXVlc3QaGy5hZ2VudC52MS5HZXRDYWxsZXJSZXNwb25zZWIGcHJvdG8z", [file_agent_v1_agent_service, file_agent_v1_run, file_google_protobuf_timestamp]);
 
 /**
  * The record of one run.
@@ -147,6 +147,26 @@ export type Run = Message<"agent.v1.Run"> & {
    * @generated from field: repeated agent.v1.Step steps = 19;
    */
   steps: Step[];
+
+  /**
+   * The prompt experiment that chose the prompt version, and its arm
+   * ("control" or "candidate"); empty when none did.
+   *
+   * @generated from field: string experiment_id = 20;
+   */
+  experimentId: string;
+
+  /**
+   * @generated from field: string experiment_arm = 21;
+   */
+  experimentArm: string;
+
+  /**
+   * True when a model other than the primary answered any turn.
+   *
+   * @generated from field: bool fallback_used = 22;
+   */
+  fallbackUsed: boolean;
 };
 
 /**
@@ -308,6 +328,36 @@ export type ListRunsRequest = Message<"agent.v1.ListRunsRequest"> & {
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
+
+  /**
+   * Only runs that used this prompt (a prompt name, any version).
+   *
+   * @generated from field: string prompt = 7;
+   */
+  prompt: string;
+
+  /**
+   * Only runs that used this prompt version (name@version, as
+   * Run.prompt_version).
+   *
+   * @generated from field: string prompt_version = 8;
+   */
+  promptVersion: string;
+
+  /**
+   * Only runs in which this model answered a turn, or that started on it.
+   *
+   * @generated from field: string model = 9;
+   */
+  model: string;
+
+  /**
+   * Only runs whose input contains this text, ignoring case (at most 200
+   * characters).
+   *
+   * @generated from field: string input_contains = 10;
+   */
+  inputContains: string;
 };
 
 /**
@@ -556,6 +606,45 @@ export const SubmitFeedbackResponseSchema: GenMessage<SubmitFeedbackResponse> = 
   messageDesc(file_agent_v1_run_service, 13);
 
 /**
+ * @generated from message agent.v1.GetCallerRequest
+ */
+export type GetCallerRequest = Message<"agent.v1.GetCallerRequest"> & {
+};
+
+/**
+ * Describes the message agent.v1.GetCallerRequest.
+ * Use `create(GetCallerRequestSchema)` to create a new message.
+ */
+export const GetCallerRequestSchema: GenMessage<GetCallerRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 14);
+
+/**
+ * @generated from message agent.v1.GetCallerResponse
+ */
+export type GetCallerResponse = Message<"agent.v1.GetCallerResponse"> & {
+  /**
+   * The principal's id, as Run.principal shows it.
+   *
+   * @generated from field: string principal = 1;
+   */
+  principal: string;
+
+  /**
+   * Its roles: "caller", and "admin" for an admin.
+   *
+   * @generated from field: repeated string roles = 2;
+   */
+  roles: string[];
+};
+
+/**
+ * Describes the message agent.v1.GetCallerResponse.
+ * Use `create(GetCallerResponseSchema)` to create a new message.
+ */
+export const GetCallerResponseSchema: GenMessage<GetCallerResponse> = /*@__PURE__*/
+  messageDesc(file_agent_v1_run_service, 15);
+
+/**
  * Where a run is in its life.
  *
  * @generated from enum agent.v1.RunStatus
@@ -683,6 +772,18 @@ export const RunService: GenService<{
     methodKind: "unary";
     input: typeof SubmitFeedbackRequestSchema;
     output: typeof SubmitFeedbackResponseSchema;
+  },
+  /**
+   * Who the credentials of this call authenticate as, and with which roles:
+   * what the run viewer shows and offers (a caller sees its own runs, an
+   * admin every principal's).
+   *
+   * @generated from rpc agent.v1.RunService.GetCaller
+   */
+  getCaller: {
+    methodKind: "unary";
+    input: typeof GetCallerRequestSchema;
+    output: typeof GetCallerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agent_v1_run_service, 0);
