@@ -49,3 +49,9 @@ export type {
   JsonValue,
 } from "./prompts/prompt-content.js";
 export { defaultPromptContent, defaultPromptName } from "./prompts/prompt-version.js";
+
+// MCP servers whose tools the agent calls: `Config.mcpServers` holds them (read from
+// AGENT_MCP_SERVERS_FILE by `loadConfig`, or set in code), and a tool of a server that is down
+// fails its call with this error.
+export type { McpServerSettings, McpValueSetting } from "./mcp-servers-file.js";
+export { McpServerUnavailableError, isMcpServerUnavailableError } from "./agent/tools/mcp/index.js";
