@@ -66,7 +66,17 @@ async function survivesRestart(env: Record<string, string>): Promise<void> {
   expect(run.moreEvents).toBe(false);
 
   const summary = await second.client.getRun(executed.runId);
-  expect(summary.run).toMatchObject({ status: RunStatus.COMPLETED, output: executed.output, traceId: executed.traceId, iterations: executed.iterations });
+  expect(summary.run).toMatchObject({
+    status: RunStatus.COMPLETED,
+    output: executed.output,
+    traceId: executed.traceId,
+    iterations: executed.iterations,
+    model: executed.model,
+    modelsUsed: [executed.model],
+    promptVersion: executed.promptVersion,
+    costUsd: executed.costUsd,
+  });
+  expect(executed.costUsd).toBeGreaterThan(0);
   expect(summary.run?.steps).toEqual(executed.steps);
   expect(summary.run?.usage).toMatchObject({ inputTokens: executed.usage?.inputTokens, outputTokens: executed.usage?.outputTokens });
   expect(summary.events).toEqual([]);
@@ -167,8 +177,10 @@ describe("a PostgreSQL that goes away", () => {
     };
     await runs(4);
     await waitFor("the first runs to be recorded", async () => (await completedRuns()) === 4, { timeoutMs: 10_000 });
+    // Cut while eight runs are in flight: their start rows, events and end rows all meet it.
+    const inFlight = runs(8);
     proxy.cut();
-    await runs(8);
+    await inFlight;
     const failedWrites = () => svc.logs.some((line) => line["msg"] === "run store write failed: records stay queued and are retried");
     await waitFor("a write to fail against the cut database", failedWrites, { timeoutMs: 10_000 });
     await runs(4);

@@ -55,6 +55,10 @@ async function runsOf(input: string): Promise<Run[]> {
   return (await direct.listRuns({ pageSize: 200 })).runs.filter((run) => run.input === input);
 }
 
+/** Whether the service attached a repeat of `idempotencyKey` to its run while that run was still going. */
+const attachedWhileRunning = (idempotencyKey: string) =>
+  svc.logs.some((line) => line["msg"] === "repeated idempotency key: answering with its run" && line["idempotency_key"] === idempotencyKey && line["status"] === "running");
+
 /** Waits until the task's run is recorded as completed (durable before its answer is sent), and returns it. */
 async function completedRun(input: string): Promise<Run> {
   let completed: Run | undefined;
@@ -139,6 +143,8 @@ describe("one idempotency key", () => {
     expect(second.output).toBe(first.output);
     expect(svc.simulator.stats().requests).toBe(1);
     expect(await runsOf(task)).toHaveLength(1);
+    // Concurrent indeed: the second call attached to the run in progress, not to its stored result.
+    expect(attachedWhileRunning(idempotencyKey)).toBe(true);
   });
 
   it("makes one run of two concurrent streams: both get every event of it, from seq 1", async () => {
@@ -154,6 +160,7 @@ describe("one idempotency key", () => {
     const asJson = (events: StreamResponse[]) => events.map((event) => toJson(StreamResponseSchema, event));
     expect(asJson(second)).toEqual(asJson(first));
     expect(svc.simulator.stats().requests).toBe(1);
+    expect(attachedWhileRunning(idempotencyKey)).toBe(true);
   });
 
   it("answers a repeat of a finished run with its stored result, without calling a model", async () => {
@@ -177,6 +184,7 @@ describe("one idempotency key", () => {
     expect((err as AgentServiceError).code).toBe(Code.InvalidArgument);
     expect((err as AgentServiceError).reason).toBe("IDEMPOTENCY_KEY_REUSED");
     expect((err as AgentServiceError).runId).toBe(first.runId);
+    expect((err as AgentServiceError).rawMessage).toContain(idempotencyKey);
     expect(calls.methods).toEqual(["Execute", "Execute"]);
     const streamed = await collect(client.stream(uniqueTask(5), { idempotencyKey })).catch((e: unknown) => e);
     expect((streamed as AgentServiceError).reason).toBe("IDEMPOTENCY_KEY_REUSED");

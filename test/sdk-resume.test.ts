@@ -1,4 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { once } from "node:events";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -76,10 +77,17 @@ describe.each(protocols)("a stream over $protocol (HTTP/$httpVersion) whose conn
     const { client, calls } = proxiedClient(protocol, httpVersion);
     svc.simulator.resetStats();
     const events: StreamResponse[] = [];
+    let cutAt = Infinity;
     for await (const event of client.stream(longTask, { textDeltas: "live", bypassCache: true })) {
       events.push(event);
-      if (events.length === 40) proxy.cut({ reset });
+      if (events.length === 40) {
+        cutAt = Date.now();
+        proxy.cut({ reset });
+      }
     }
+    // The cut landed mid-run: the run ended after it, so the resume followed it live.
+    const ended = (await direct.getRun(runIdOf(events))).run?.endedAt;
+    expect(ended === undefined ? 0 : timestampMs(ended)).toBeGreaterThan(cutAt);
     expect(events.map((event) => event.seq)).toEqual(seqsUpTo(uncut.length));
     expect(textOf(events)).toBe(textOf(uncut));
     expect(events.at(-1)?.event.case).toBe("runCompleted");

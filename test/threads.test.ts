@@ -1,6 +1,9 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentService } from "../gen/agent/v1/agent_service_pb.js";
 import { ErrorDetailSchema } from "../gen/agent/v1/errors_pb.js";
@@ -16,10 +19,18 @@ afterEach(async () => {
 async function replica(env: Record<string, string> = {}) {
   const svc = await startTestService({ AGENT_CACHE: "off", ...env });
   started.push(svc);
-  const transport = createGrpcTransport({ baseUrl: svc.url });
   const requests: SimulatorRequestEvent[] = [];
   svc.simulator.events.on("request", (request) => requests.push(request));
-  return { svc, requests, agent: createClient(AgentService, transport), runs: createClient(RunService, transport) };
+  /** Clients of the service, sending `apiKey` as the caller's credential when given. */
+  const clientsFor = (apiKey?: string) => {
+    const bearer: Interceptor = (next) => (req) => {
+      req.header.set("authorization", `Bearer ${apiKey ?? ""}`);
+      return next(req);
+    };
+    const transport = createGrpcTransport({ baseUrl: svc.url, interceptors: apiKey === undefined ? [] : [bearer] });
+    return { agent: createClient(AgentService, transport), runs: createClient(RunService, transport) };
+  };
+  return { svc, requests, clientsFor, ...clientsFor() };
 }
 
 async function failure(promise: Promise<unknown>): Promise<ConnectError> {
@@ -101,5 +112,41 @@ describe("threads", () => {
     const bad = await failure(agent.execute({ input: "Hello!", threadId: "has spaces" }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.findDetails(ErrorDetailSchema)[0]?.fieldViolations.map((v) => v.field)).toEqual(["thread_id"]);
+  });
+
+  it("belongs to the principal that created it: another caller with the same thread_id neither sees its turns nor its runs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "agent-threads-"));
+    try {
+      const keys = { alice: randomBytes(24).toString("base64url"), bob: randomBytes(24).toString("base64url") };
+      const sha256 = (key: string) => createHash("sha256").update(key).digest("hex");
+      await writeFile(
+        join(dir, "keys.json"),
+        JSON.stringify([
+          { principal: "alice", roles: ["caller"], sha256: sha256(keys.alice) },
+          { principal: "bob", roles: ["caller"], sha256: sha256(keys.bob) },
+        ]),
+      );
+      const { clientsFor, requests } = await replica({ AGENT_API_KEYS_FILE: join(dir, "keys.json") });
+      const alice = clientsFor(keys.alice);
+      const bob = clientsFor(keys.bob);
+      const threadId = randomUUID();
+      const mine = await alice.agent.execute({ input: "What is 17 * 23?", threadId });
+
+      // Bob's run with Alice's thread_id starts fresh: the model is sent none of Alice's turns.
+      const before = requests.length;
+      const theirs = await bob.agent.execute({ input: "What was my first question?", threadId });
+      expect(theirs.output).toBe("You have not asked anything before.");
+      expect(conversation(requests[before])).toEqual([["user", "What was my first question?"]]);
+
+      // Each sees only its own runs under that id, and Alice's next turn follows her own first one.
+      expect((await alice.runs.getThread({ threadId })).runs.map((run) => [run.runId, run.principal])).toEqual([[mine.runId, "alice"]]);
+      expect((await bob.runs.getThread({ threadId })).runs.map((run) => [run.runId, run.principal])).toEqual([[theirs.runId, "bob"]]);
+      const next = await alice.agent.execute({ input: "What was my first question?", threadId });
+      expect(next.output).toContain('Your first question was: "What is 17 * 23?"');
+      const missing = await failure(bob.runs.getThread({ threadId: randomUUID() }));
+      expect(missing.code).toBe(Code.NotFound);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
