@@ -20,6 +20,7 @@ import { PromptService } from "../gen/agent/v1/prompt_service_pb.js";
 import {
   RunService,
   type CancelRunResponse,
+  type GetCallerResponse,
   type GetRunResponse,
   type GetThreadResponse,
   type ListRunsResponse,
@@ -85,8 +86,14 @@ export interface AgentClient {
   health(options?: HealthOptions): Promise<HealthResponse>;
   /** One recorded run, with its steps and, when asked, its events. NOT_FOUND when there is none. */
   getRun(runId: string, options?: GetRunOptions): Promise<GetRunResponse>;
-  /** A page of recorded runs, newest first; pass `nextPageToken` back as `pageToken` for the next. */
+  /**
+   * A page of recorded runs, newest first, filtered by principal (admins),
+   * status, start time, prompt or prompt version, model and text in the
+   * input; pass `nextPageToken` back as `pageToken` for the next.
+   */
   listRuns(options?: ListRunsOptions): Promise<ListRunsResponse>;
+  /** Who the client's credentials authenticate as, and its roles ("caller", "admin"). */
+  getCaller(options?: CallOptions): Promise<GetCallerResponse>;
   /**
    * A page of one conversation's runs (`threadId` of `execute` and `stream`),
    * oldest first; pass `nextPageToken` back as `pageToken` for the next.
@@ -237,8 +244,13 @@ export function createAgentClientOn(connection: ClientConnection, options: Share
     },
 
     listRuns(call) {
-      const { principal, status, startedAfter, startedBefore, pageSize, pageToken } = call ?? {};
-      return unary(call, (attempt) => runs.listRuns({ principal, status, startedAfter, startedBefore, pageSize, pageToken }, attempt));
+      const { principal, status, startedAfter, startedBefore, prompt, promptVersion, model, inputContains, pageSize, pageToken } = call ?? {};
+      const request = { principal, status, startedAfter, startedBefore, prompt, promptVersion, model, inputContains, pageSize, pageToken };
+      return unary(call, (attempt) => runs.listRuns(request, attempt));
+    },
+
+    getCaller(call) {
+      return unary(call, (attempt) => runs.getCaller({}, attempt));
     },
 
     getThread(threadId, call) {

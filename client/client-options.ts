@@ -131,7 +131,12 @@ export interface GetRunOptions extends CallOptions {
 
 /** Filters and paging of `AgentClient.listRuns`; every filter optional. */
 export type ListRunsOptions = CallOptions &
-  Partial<Pick<ListRunsRequest, "principal" | "status" | "startedAfter" | "startedBefore" | "pageSize" | "pageToken">>;
+  Partial<
+    Pick<
+      ListRunsRequest,
+      "principal" | "status" | "startedAfter" | "startedBefore" | "prompt" | "promptVersion" | "model" | "inputContains" | "pageSize" | "pageToken"
+    >
+  >;
 
 /** Options of `AgentClient.watchRun`. */
 export interface WatchRunOptions extends CallOptions {

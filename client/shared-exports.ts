@@ -69,6 +69,7 @@ export {
 export {
   RunStatus,
   type CancelRunResponse,
+  type GetCallerResponse,
   type GetRunResponse,
   type GetThreadResponse,
   type ListRunsResponse,

@@ -219,6 +219,32 @@ function configError(env: Readonly<Record<string, string | undefined>>): ConfigE
   return error as ConfigError;
 }
 
+describe("loadConfig: the run viewer", () => {
+  it("serves the viewer by default, from the package's build, with no Jaeger link", () => {
+    expect(loadConfig({}).ui).toEqual({ dir: undefined, jaegerUrl: undefined });
+  });
+
+  it("takes the assets directory and the Jaeger UI base URL, without its trailing slash", () => {
+    expect(loadConfig({ AGENT_UI_DIR: "/srv/viewer", AGENT_UI_JAEGER_URL: "http://localhost:16686/" }).ui).toEqual({
+      dir: "/srv/viewer",
+      jaegerUrl: "http://localhost:16686",
+    });
+    expect(loadConfig({ AGENT_UI_JAEGER_URL: "https://tracing.example.com/jaeger" }).ui?.jaegerUrl).toBe("https://tracing.example.com/jaeger");
+  });
+
+  it("turns the viewer off with AGENT_UI=off", () => {
+    expect(loadConfig({ AGENT_UI: "off", AGENT_UI_DIR: "/srv/viewer" }).ui).toBeUndefined();
+  });
+
+  it.each([
+    { env: { AGENT_UI: "yes" }, problem: /AGENT_UI: must be "on" or "off"/ },
+    { env: { AGENT_UI_JAEGER_URL: "localhost:16686" }, problem: /AGENT_UI_JAEGER_URL: must be an http\(s\) URL of the Jaeger UI/ },
+    { env: { AGENT_UI_JAEGER_URL: "ftp://jaeger.example.com" }, problem: /AGENT_UI_JAEGER_URL: must be an http\(s\) URL/ },
+  ])("rejects $env, naming the setting", ({ env, problem }) => {
+    expect(configError(env).message).toMatch(problem);
+  });
+});
+
 describe("loadConfig: authentication", () => {
   it("refuses to listen beyond loopback without authentication, saying what to set", () => {
     const error = configError({ HOST: "0.0.0.0" });

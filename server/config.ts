@@ -142,6 +142,15 @@ export interface Config {
     /** Smallest response message compressed for a client that accepts gzip or brotli. `HTTP_COMPRESS_MIN_BYTES`, default 65,536. */
     readonly compressMinBytes: number;
   };
+  /** The run viewer, served on the RPC port under `/ui/` (see README, "Run viewer"); undefined when `AGENT_UI=off`. */
+  readonly ui:
+    | {
+        /** Where the built viewer is (`index.html` and `assets/`). `AGENT_UI_DIR`; default undefined: the package's own build, `dist/ui/`. */
+        readonly dir: string | undefined;
+        /** Jaeger UI base URL, without a trailing slash, for a run's trace link (`${jaegerUrl}/trace/${traceId}`). `AGENT_UI_JAEGER_URL`, default none. */
+        readonly jaegerUrl: string | undefined;
+      }
+    | undefined;
   /** Browser pages on other origins (see README, "Calling from a browser"). */
   readonly cors: {
     /** Exact origins whose pages may call the service; empty sends no CORS headers. `AGENT_CORS_ORIGINS`, default none. */
@@ -396,6 +405,9 @@ const environmentSchema = z.object({
       }
       return origins;
     }),
+  AGENT_UI: z.enum(["on", "off"], { error: 'must be "on" or "off"' }).default("on"),
+  AGENT_UI_DIR: optionalText,
+  AGENT_UI_JAEGER_URL: optionalText.pipe(httpUrl("of the Jaeger UI, such as http://localhost:16686").optional()),
   DATABASE_URL: optionalText.pipe(
     serverUrl(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL", "postgres://agent@127.0.0.1:5432/agent").optional(),
   ),
@@ -715,6 +727,10 @@ export function loadConfig(processEnv: Readonly<Record<string, string | undefine
       maxHeaderBytes: e.HTTP_MAX_HEADER_BYTES,
       compressMinBytes: e.HTTP_COMPRESS_MIN_BYTES,
     }),
+    ui:
+      e.AGENT_UI === "off"
+        ? undefined
+        : Object.freeze({ dir: e.AGENT_UI_DIR, jaegerUrl: e.AGENT_UI_JAEGER_URL?.replace(/\/+$/, "") }),
     cors: Object.freeze({ allowedOrigins: Object.freeze([...new Set(e.AGENT_CORS_ORIGINS)]) }),
     auth: Object.freeze({ apiKeysFile: e.AGENT_API_KEYS_FILE, jwt }),
     redaction:

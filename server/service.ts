@@ -181,6 +181,7 @@ export async function startAgentService(
       metrics,
       logger,
       readiness: () => health.readiness(store),
+      version,
     });
 
     if (metricsProvider.prometheusUrl !== undefined) {

@@ -171,6 +171,16 @@ describe("authorization", () => {
     expect((await admin.getRun(runId)).run?.status).toBe(RunStatus.COMPLETED);
   });
 
+  it("tells the SDK who its key is (getCaller), and its listRuns passes the viewer's filters", async () => {
+    expect(await client(keys.billing).getCaller()).toMatchObject({ principal: "svc-billing", roles: ["caller"] });
+    expect((await client(keys.ops).getCaller()).roles).toEqual(["caller", "admin"]);
+    const orders = client(keys.orders);
+    const { runId } = await orders.execute("What is 6 * 7? (filters)");
+    const found = await orders.listRuns({ inputContains: "6 * 7? (FILTERS", model: "sim-small", prompt: "default", status: RunStatus.COMPLETED });
+    expect(found.runs.map((run) => run.runId)).toEqual([runId]);
+    expect((await orders.listRuns({ inputContains: "6 * 7? (filters)", model: "no-such-model" })).runs).toEqual([]);
+  });
+
   it("rereads the keys file on reload: the old key stops, the new one works, a run in flight finishes", async () => {
     const rotated = newKey();
     const orders = client(keys.orders);

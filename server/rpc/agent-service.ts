@@ -8,6 +8,7 @@ import {
   McpTransport,
   ServingStatus,
   type ExecuteResponse,
+  type RunsHealth,
 } from "../../gen/agent/v1/agent_service_pb.js";
 import type { McpServerStatus } from "../agent/tools/mcp/index.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
@@ -52,6 +53,8 @@ export interface AgentServiceOptions {
   readonly admissionOf?: (principal: Principal) => RunAdmission;
   /** Version of the service, reported by Health. */
   readonly version: string;
+  /** The runs on this replica, executing and waiting for a slot, against its limits; reported by Health. Default none. */
+  readonly runs?: () => Pick<RunsHealth, "inFlight" | "queued" | "maxConcurrent" | "maxQueued">;
   /** Wall clock in milliseconds. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -113,6 +116,7 @@ export function createAgentService(options: AgentServiceOptions): ServiceImpl<ty
           toolCount: server.toolCount,
           lastError: server.lastError ?? "",
         })),
+        ...(options.runs === undefined ? {} : { runs: options.runs() }),
       };
     },
   };

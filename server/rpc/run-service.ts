@@ -4,13 +4,14 @@ import { Code, type ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { ExecuteResponseSchema } from "../../gen/agent/v1/agent_service_pb.js";
 import { FieldViolationSchema } from "../../gen/agent/v1/errors_pb.js";
-import { RunStatus, type RunService } from "../../gen/agent/v1/run_service_pb.js";
+import { RunStatus, type ListRunsRequest, type RunService } from "../../gen/agent/v1/run_service_pb.js";
 import { permissionDenied } from "../auth/access-policy.js";
-import { hasRole, principalOf, runOwnerFilter } from "../auth/principal.js";
+import { hasRole, principalOf, roles, runOwnerFilter } from "../auth/principal.js";
 import { dateOf } from "./request-timestamp.js";
 import { decodeRunPageToken, encodeRunPageToken, pageFingerprint } from "./run-page-token.js";
 import { connectErrorWithDetail, invalidArgumentError } from "../errors/error-detail.js";
 import type { LiveRuns } from "../runs/live-runs.js";
+import { checkRunListFilters } from "../runs/request-rules.js";
 import { eventsOf, runOf, statusOf, stepsOf } from "../runs/run-messages.js";
 import type { RunSignals } from "../runs/run-signals.js";
 import type { RunWatcher } from "../runs/run-watch.js";
@@ -71,7 +72,8 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
   return {
     getCaller(_req, ctx) {
       const principal = principalOf(ctx);
-      return { principal: principal.id, roles: [...principal.roles] };
+      // Every role it holds, an admin's implied "caller" included.
+      return { principal: principal.id, roles: roles.filter((role) => hasRole(principal, role)) };
     },
 
     async submitFeedback(req, ctx) {
@@ -174,13 +176,21 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       const principal = hasRole(caller, "admin") ? req.principal : caller.id;
       const startedAfter = dateOf("started_after", req.startedAfter);
       const startedBefore = dateOf("started_before", req.startedBefore);
+      const violations = checkRunListFilters(req);
+      if (violations.length > 0) {
+        throw invalidArgumentError(violations);
+      }
       const filter: Omit<RunFilter, "limit" | "olderThan"> = {
         ...(principal === "" ? {} : { principal }),
         ...(status === undefined ? {} : { status }),
         ...(startedAfter === undefined ? {} : { startedAfter }),
         ...(startedBefore === undefined ? {} : { startedBefore }),
+        ...(req.prompt === "" ? {} : { prompt: req.prompt }),
+        ...(req.promptVersion === "" ? {} : { promptVersion: req.promptVersion }),
+        ...(req.model === "" ? {} : { model: req.model }),
+        ...(req.inputContains === "" ? {} : { inputContains: req.inputContains }),
       };
-      const fingerprint = filterFingerprint(principal, req.status, req.startedAfter, req.startedBefore);
+      const fingerprint = filterFingerprint(principal, req);
       const olderThan = req.pageToken === "" ? undefined : decodeRunPageToken(req.pageToken, fingerprint, {
             malformed: "must be the next_page_token of a previous ListRuns response, unchanged",
             otherRequest: "belongs to a ListRuns call with other filters; send the same filters as the first page",
@@ -219,6 +229,11 @@ function invalid(field: string, description: string): ConnectError {
   return invalidArgumentError([create(FieldViolationSchema, { field, description })]);
 }
 
-function filterFingerprint(principal: string, status: RunStatus, after: Timestamp | undefined, before: Timestamp | undefined): string {
-  return pageFingerprint([principal, status, after === undefined ? null : timestampDate(after).getTime(), before === undefined ? null : timestampDate(before).getTime()]);
+/** What a ListRuns page token is bound to: the principal listed and every filter. */
+function filterFingerprint(principal: string, req: ListRunsRequest): string {
+  const time = (at: Timestamp | undefined) => (at === undefined ? null : timestampDate(at).getTime());
+  const { prompt, promptVersion, model, inputContains } = req;
+  // Filters added later come last, and only when set: a token from before them stays valid.
+  const later = prompt === "" && promptVersion === "" && model === "" && inputContains === "" ? [] : [prompt, promptVersion, model, inputContains];
+  return pageFingerprint([principal, req.status, time(req.startedAfter), time(req.startedBefore), ...later]);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkRunFields, type RequestLimits, type RunFields } from "./request-rules.js";
+import { checkRunFields, checkRunListFilters, type RequestLimits, type RunFields } from "./request-rules.js";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 
 const limits: RequestLimits = {
@@ -77,5 +77,45 @@ describe("max_cost_usd", () => {
 
   it("takes any budget when the server sets none", () => {
     expect(checkRunFields(fields(undefined, 1_000), { ...limits, maxRunCostUsd: 0 })).toEqual([]);
+  });
+});
+
+describe("ListRuns filters", () => {
+  const none = { prompt: "", promptVersion: "", model: "", inputContains: "" };
+  const fieldsOf = (filters: Partial<typeof none>) => checkRunListFilters({ ...none, ...filters }).map((v) => v.field);
+
+  it.each([
+    none,
+    { ...none, prompt: "support.v2-bot_1" },
+    { ...none, promptVersion: "default@3f9c0a1b2c3d4e5f" },
+    { ...none, promptVersion: "support@1" },
+    { ...none, model: "gpt-4o-mini" },
+    { ...none, inputContains: "x".repeat(200) },
+    // 200 characters that are 400 UTF-16 units.
+    { ...none, inputContains: "😀".repeat(200) },
+    { ...none, inputContains: "100% of the_total" },
+  ])("accepts %j", (filters) => {
+    expect(checkRunListFilters(filters)).toEqual([]);
+  });
+
+  it.each([
+    { filters: { prompt: "support@1" }, field: "prompt" },
+    { filters: { prompt: "1st" }, field: "prompt" },
+    { filters: { promptVersion: "support" }, field: "prompt_version" },
+    { filters: { promptVersion: "@3f9c" }, field: "prompt_version" },
+    { filters: { promptVersion: "support@" }, field: "prompt_version" },
+    { filters: { promptVersion: "support@1@2" }, field: "prompt_version" },
+    { filters: { model: "m".repeat(257) }, field: "model" },
+    { filters: { inputContains: "x".repeat(201) }, field: "input_contains" },
+  ])("refuses $filters, naming $field", ({ filters, field }) => {
+    expect(fieldsOf(filters)).toEqual([field]);
+  });
+
+  it("says how long input_contains may be and how long it was", () => {
+    expect(checkRunListFilters({ ...none, inputContains: "x".repeat(250) })[0]?.description).toBe("must be at most 200 characters, got 250");
+  });
+
+  it("returns every violation at once", () => {
+    expect(fieldsOf({ prompt: "-", promptVersion: "x", inputContains: "y".repeat(300) })).toEqual(["prompt", "prompt_version", "input_contains"]);
   });
 });

@@ -144,6 +144,49 @@ export function checkRunFields(fields: RunFields, limits: RequestLimits): FieldV
   return violations;
 }
 
+/** The filters of `ListRuns` beyond principal, status and time; each empty when unset. */
+export interface RunListFilters {
+  /** A prompt name: its runs, any version. */
+  readonly prompt: string;
+  /** A prompt version as `Run.prompt_version` shows it, `name@version`. */
+  readonly promptVersion: string;
+  readonly model: string;
+  /** Text the run's input contains, ignoring case. */
+  readonly inputContains: string;
+}
+
+/** Longest `input_contains` of ListRuns, in characters. */
+export const maxInputContainsChars = 200;
+/** Longest `model` of ListRuns: longer than any model name a provider uses. */
+const maxModelChars = 256;
+/** `name@version`, as runs record it: a prompt name, then the version (a content hash, as registered). */
+const runPromptVersionPattern = /^[A-Za-z][A-Za-z0-9._-]{0,63}@[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The rules of `ListRuns`'s filters by prompt, model and input, one per
+ * field; every violation at once, as {@link checkRunFields} returns them.
+ */
+export function checkRunListFilters(filters: RunListFilters): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const violation = (field: string, description: string) =>
+    violations.push(create(FieldViolationSchema, { field, description }));
+  if (filters.prompt !== "" && !promptNamePattern.test(filters.prompt)) {
+    violation("prompt", "must be a prompt name (1 to 64 letters, digits, '.', '_' or '-', starting with a letter), or empty for any prompt");
+  }
+  if (filters.promptVersion !== "" && !runPromptVersionPattern.test(filters.promptVersion)) {
+    violation("prompt_version", "must be name@version, as Run.prompt_version shows it (such as default@3f9c0a1b2c3d4e5f), or empty for any version");
+  }
+  if (filters.model.length > maxModelChars) {
+    violation("model", `must be at most ${maxModelChars} characters, got ${filters.model.length}`);
+  }
+  // Characters as a person counts them: an emoji is one, not two UTF-16 units.
+  const inputChars = [...filters.inputContains].length;
+  if (inputChars > maxInputContainsChars) {
+    violation("input_contains", `must be at most ${maxInputContainsChars} characters, got ${inputChars}`);
+  }
+  return violations;
+}
+
 /** Applies server defaults to a request that passed {@link checkRunFields}. */
 export function resolveRunLimits(fields: RunFields, limits: RequestLimits): ResolvedRunLimits {
   return {

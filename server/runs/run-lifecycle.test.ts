@@ -42,7 +42,7 @@ const executor: AgentExecutor = {
   },
 };
 
-function setUp() {
+function setUp(runExecutor: AgentExecutor = executor) {
   const rows: RunRow[] = [];
   const audited: AuditEntry[] = [];
   const recorder: RunRecorder = {
@@ -56,7 +56,7 @@ function setUp() {
   const live = createLiveRuns();
   const limiter = createRunLimiter({ maxConcurrent: 1, maxQueued: 0 });
   const lifecycle = createRunLifecycle({
-    executor,
+    executor: runExecutor,
     limits: { maxInputChars: 1_000, maxIterations: 5, maxIterationsCap: 10, maxExecutionTimeMs: 60_000, maxExecutionTimeCapMs: 60_000, maxRunCostUsd: 0 },
     limiter,
     metrics: createServiceMetrics(otelMetrics.getMeter("test")),
@@ -108,5 +108,56 @@ describe("a run whose RPC ends while its consumer holds an event (and never asks
       ["run_ended", "canceled", "svc-test"],
     ]);
     await vi.waitFor(() => expect(limiter.inFlight()).toBe(0));
+  });
+});
+
+/** An executor whose run has one turn answered by `model` (a fallback when `fallback`), then ends as `end` says. */
+function oneTurnExecutor(model: string, fallback: boolean, end: "complete" | "fail"): AgentExecutor {
+  return {
+    primaryModel: "primary",
+    promptVersion: "p",
+    async *run(request) {
+      yield create(StreamResponseSchema, { event: { case: "runStarted", value: { runId: request.runId ?? "", model: "primary" } } });
+      yield create(StreamResponseSchema, {
+        event: { case: "modelCallFinished", value: { iteration: 1, call: { model, fallback, attempt: 1, finishReason: "stop" } } },
+      });
+      if (end === "fail") {
+        throw new ConnectError("every model is unavailable", Code.Unavailable);
+      }
+      yield create(StreamResponseSchema, {
+        event: { case: "runCompleted", value: { result: create(ExecuteResponseSchema, { runId: request.runId ?? "", model, fallbackUsed: fallback, output: "done", stopReason: StopReason.FINAL_ANSWER }) } },
+      });
+    },
+  };
+}
+
+describe("whether a fallback answered, on the run's final record", () => {
+  async function finalRow(runExecutor: AgentExecutor): Promise<RunRow | undefined> {
+    const { lifecycle, rows } = setUp(runExecutor);
+    const events = lifecycle.run({
+      fields: { input: "hi", maxIterations: 0, bypassCache: false, idempotencyKey: "", threadId: "", maxCostUsd: 0 },
+      signal: new AbortController().signal,
+      span: undefined,
+      streamText: false,
+      principal: "svc-test",
+    });
+    try {
+      for await (const _ of events) {
+        // Read to the end.
+      }
+    } catch {
+      // A failed run's record is what the test reads.
+    }
+    return rows.at(-1);
+  }
+
+  it.each([
+    { end: "complete" as const, status: "completed", fallback: true },
+    { end: "complete" as const, status: "completed", fallback: false },
+    { end: "fail" as const, status: "failed", fallback: true },
+    { end: "fail" as const, status: "failed", fallback: false },
+  ])("records fallbackUsed: $fallback on a $status run, as its turns say", async ({ end, status, fallback }) => {
+    const row = await finalRow(oneTurnExecutor(fallback ? "backup" : "primary", fallback, end));
+    expect(row).toMatchObject({ status, fallbackUsed: fallback, modelsUsed: [fallback ? "backup" : "primary"] });
   });
 });

@@ -294,6 +294,8 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
     }
 
     const modelsUsed: string[] = [];
+    // As the run's summary folds it (applyRunEvent): a fallback answered a turn that finished.
+    let fallbackUsed = false;
     let seq = 0;
     let release: (() => void) | undefined;
     let releasePrincipalRun: (() => void) | undefined;
@@ -391,6 +393,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
           if (!modelsUsed.includes(call.model)) {
             modelsUsed.push(call.model);
           }
+          fallbackUsed ||= call.fallback;
           if (call.attempt > 0) {
             // Attempt 0 is an answer from the cache, which used no tokens.
             metrics.recordTokens({
@@ -447,7 +450,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         liveRun.end(error);
         auditTrail?.failed(error);
         if (recorded && row.status === "running") {
-          row = failedRow(row, error, modelsUsed, now());
+          row = failedRow(row, error, modelsUsed, fallbackUsed, now());
           recorder.run(row);
           if (mustBeDurable) {
             // So that a retry with the key finds it freed.
@@ -527,7 +530,7 @@ export function createRunLifecycle(options: RunLifecycleOptions): RunLifecycle {
         liveRun.end(error);
         auditTrail?.failed(error);
         if (recorded) {
-          row = failedRow(row, error, modelsUsed, now());
+          row = failedRow(row, error, modelsUsed, fallbackUsed, now());
           recorder.run(row);
         }
         finish();
@@ -612,12 +615,13 @@ function stampExperiment(event: StreamResponse, experiment: { readonly id: strin
   }
 }
 
-function failedRow(row: RunRow, error: ConnectError, modelsUsed: readonly string[], endedAt: number): RunRow {
+function failedRow(row: RunRow, error: ConnectError, modelsUsed: readonly string[], fallbackUsed: boolean, endedAt: number): RunRow {
   const reason = error.findDetails(ErrorDetailSchema)[0]?.reason;
   return {
     ...row,
     status: error.code === Code.Canceled ? "canceled" : "failed",
     modelsUsed: [...modelsUsed],
+    fallbackUsed,
     errorCode: reason ?? Code[error.code].toUpperCase(),
     errorMessage: error.rawMessage,
     errorStatus: Code[error.code],
@@ -682,6 +686,7 @@ function completedRow(row: RunRow, result: ExecuteResponse, modelsUsed: readonly
     costUsd: result.costUsd,
     iterations: result.iterations,
     stopReason: StopReason[result.stopReason].toLowerCase(),
+    fallbackUsed: result.fallbackUsed,
     endedAt: new Date(endedAt),
     result: toBinary(ExecuteResponseSchema, result),
   };

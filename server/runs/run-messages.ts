@@ -38,6 +38,9 @@ export function runOf(row: RunRow, steps: Step[]): Run {
     startedAt: timestampFromDate(row.startedAt),
     ...(row.endedAt === undefined ? {} : { endedAt: timestampFromDate(row.endedAt) }),
     steps,
+    experimentId: row.experimentId ?? "",
+    experimentArm: row.experimentArm ?? "",
+    fallbackUsed: row.fallbackUsed ?? false,
   });
 }
 

@@ -197,6 +197,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "whether a fallback answered a run",
+    // Runs recorded before it read as answered by their primary, which is what their records can tell.
+    sql: `
+      ALTER TABLE runs ADD COLUMN fallback_used boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];
 
 /**

@@ -43,6 +43,7 @@ export const runParams: readonly RunParam[] = [
   { column: "result", arrayType: "bytea", value: (run) => run.result ?? null },
   { column: "experiment_id", arrayType: "text", value: (run) => run.experimentId ?? "" },
   { column: "experiment_arm", arrayType: "text", value: (run) => run.experimentArm ?? "" },
+  { column: "fallback_used", arrayType: "boolean", value: (run) => run.fallbackUsed ?? false },
 ];
 
 /** The columns of `runs`, in {@link runParams} order. */
@@ -78,6 +79,7 @@ export function toRunRow(record: SqlRecord): RunRow {
     result: record["result"] === null ? undefined : bytes(record, "result"),
     // Absent rather than empty when none, as a row written without them reads back.
     ...(text(record, "experiment_id") === "" ? {} : { experimentId: text(record, "experiment_id"), experimentArm: text(record, "experiment_arm") }),
+    ...(flag(record, "fallback_used") ? { fallbackUsed: true } : {}),
   };
 }
 
@@ -124,6 +126,11 @@ export function integer(record: SqlRecord, column: string): number {
   const value = record[column];
   const number = typeof value === "string" || typeof value === "bigint" ? Number(value) : value;
   return typeof number === "number" && Number.isSafeInteger(number) ? number : unexpected(column, value);
+}
+
+function flag(record: SqlRecord, column: string): boolean {
+  const value = record[column];
+  return typeof value === "boolean" ? value : unexpected(column, value);
 }
 
 function float(record: SqlRecord, column: string): number {

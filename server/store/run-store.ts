@@ -61,6 +61,12 @@ export interface RunRow {
   readonly experimentId?: string;
   /** Its arm in that experiment. */
   readonly experimentArm?: string;
+  /**
+   * A model other than the primary answered a turn (the ExecuteResponse's
+   * `fallback_used`); undefined counts as false, and a row read back has it
+   * only when true.
+   */
+  readonly fallbackUsed?: boolean;
 }
 
 /**
@@ -98,6 +104,14 @@ export interface RunFilter {
   readonly startedAfter?: Date;
   /** Runs started before. */
   readonly startedBefore?: Date;
+  /** Runs of this prompt, any version: their `promptVersion` is `<prompt>@…`. */
+  readonly prompt?: string;
+  /** Runs of exactly this prompt version (`name@version`). */
+  readonly promptVersion?: string;
+  /** Runs that started on this model, or in which it answered a turn. */
+  readonly model?: string;
+  /** Runs whose input contains this text, ignoring case. */
+  readonly inputContains?: string;
   /** Keyset cursor: only runs strictly older than this (startedAt, runId) pair, for the next page. */
   readonly olderThan?: { readonly startedAt: Date; readonly runId: string };
   /** Page size. */

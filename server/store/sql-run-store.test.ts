@@ -208,6 +208,78 @@ describe.each(engines)("run store on $name", (engine) => {
     });
   });
 
+  describe("filtering runs by prompt, model and input", () => {
+    const principal = uniqueId("filters");
+    const at = (minute: number) => new Date(Date.UTC(2032, 2, 1, 9, minute));
+    const run = (suffix: string, minute: number, fields: Partial<RunRow>) =>
+      completedRun({ runId: `${principal}-${suffix}`, principal, startedAt: at(minute), modelsUsed: [], ...fields });
+    const runs: RunRow[] = [
+      run("a", 1, { promptVersion: "support@1", model: "gpt-small", modelsUsed: ["gpt-small"], input: "Where is my ORDER #42?" }),
+      run("b", 2, { promptVersion: "support@2", model: "gpt-large", modelsUsed: ["gpt-small", "gpt-large"], input: "refund 100% of the_total" }),
+      run("c", 3, { promptVersion: "support-bot@1", model: "gpt-small", modelsUsed: ["gpt-small"], input: "order status, please" }),
+      run("d", 4, { promptVersion: "supportx@1", model: "gpt-large", modelsUsed: ["gpt-large"], input: "100 percent sure" }),
+      run("e", 5, { promptVersion: "sup_ort@1", model: "gpt-small", input: "an order of fries" }),
+      run("f", 6, { promptVersion: "a%b@7", model: "other", modelsUsed: ["other"], input: "nothing to see" }),
+      runningRun({ runId: `${principal}-g`, principal, startedAt: at(7), promptVersion: "support@2", model: "gpt-small", input: "Order again" }),
+      completedRun({ runId: `${principal}-other`, principal: `${principal}-other`, startedAt: at(3), promptVersion: "support@1", model: "gpt-small", input: "order" }),
+    ];
+    const ids = (rows: RunRow[]) => rows.map((row) => row.runId.slice(principal.length + 1));
+    beforeAll(() => store.write({ runs, events: [] }));
+
+    it.each([
+      { filter: { prompt: "support" }, expected: ["g", "b", "a"] },
+      // `_` and `%` are the name's own characters, not patterns.
+      { filter: { prompt: "sup_ort" }, expected: ["e"] },
+      { filter: { prompt: "a%b" }, expected: ["f"] },
+      { filter: { prompt: "a%" }, expected: [] },
+      { filter: { prompt: "support-bot" }, expected: ["c"] },
+      { filter: { promptVersion: "support@2" }, expected: ["g", "b"] },
+      { filter: { promptVersion: "support@" }, expected: [] },
+      // Answered a turn (models_used), or started on it and answered nothing yet (the running g).
+      { filter: { model: "gpt-small" }, expected: ["g", "e", "c", "b", "a"] },
+      { filter: { model: "gpt-large" }, expected: ["d", "b"] },
+      { filter: { model: "gpt" }, expected: [] },
+      { filter: { inputContains: "order" }, expected: ["g", "e", "c", "a"] },
+      { filter: { inputContains: "ORDER #4" }, expected: ["a"] },
+      { filter: { inputContains: "100%" }, expected: ["b"] },
+      { filter: { inputContains: "the_total" }, expected: ["b"] },
+      { filter: { inputContains: "%" }, expected: ["b"] },
+      { filter: { inputContains: "_" }, expected: ["b"] },
+      { filter: { prompt: "support", model: "gpt-small", status: "completed" as const }, expected: ["b", "a"] },
+      { filter: { prompt: "support", inputContains: "order", startedBefore: at(7) }, expected: ["a"] },
+      { filter: { promptVersion: "support@2", model: "gpt-large" }, expected: ["b"] },
+    ])("filters by principal and $filter, newest first", async ({ filter, expected }) => {
+      expect(ids(await store.listRuns({ principal, limit: 20, ...filter }))).toEqual(expected);
+    });
+
+    it("applies the filters to every principal's runs when no principal is given", async () => {
+      const rows = await store.listRuns({ prompt: "support", inputContains: "order", startedAfter: at(0), startedBefore: at(8), limit: 20 });
+      expect(rows.map((row) => row.runId).filter((id) => id.startsWith(principal))).toEqual([`${principal}-g`, `${principal}-other`, `${principal}-a`]);
+    });
+
+    it("pages through filtered runs with no run twice and none missing", async () => {
+      const seen: string[] = [];
+      let olderThan: { startedAt: Date; runId: string } | undefined;
+      for (let page = 0; page < 10; page++) {
+        const rows = await store.listRuns({ principal, model: "gpt-small", limit: 2, ...(olderThan === undefined ? {} : { olderThan }) });
+        seen.push(...ids(rows));
+        const last = rows.at(-1);
+        if (last === undefined) {
+          break;
+        }
+        olderThan = { startedAt: last.startedAt, runId: last.runId };
+      }
+      expect(seen).toEqual(["g", "e", "c", "b", "a"]);
+    });
+
+    it("reads back whether a fallback answered", async () => {
+      const [withFallback, without] = [uniqueId("fallback"), uniqueId("primary")];
+      await store.write({ runs: [completedRun({ runId: withFallback, fallbackUsed: true }), completedRun({ runId: without, fallbackUsed: false })], events: [] });
+      expect((await store.getRun(withFallback))?.fallbackUsed).toBe(true);
+      expect((await store.getRun(without))?.fallbackUsed).toBeUndefined();
+    });
+  });
+
   describe("replicas", () => {
     it("ends the running runs of a replica that stopped sending heartbeats, and only those", async () => {
       const alive = uniqueId("alive");

@@ -251,6 +251,21 @@ function listRunsQuery(filter: RunFilter): { sql: string; params: unknown[] } {
   if (filter.startedBefore !== undefined) {
     conditions.push(`started_at < ${param(filter.startedBefore.toISOString())}::timestamptz`);
   }
+  if (filter.prompt !== undefined) {
+    // A prefix test with no LIKE, so that a name's `_` or `%` matches only itself.
+    conditions.push(`starts_with(prompt_version, ${param(filter.prompt)}::text || '@')`);
+  }
+  if (filter.promptVersion !== undefined) {
+    conditions.push(`prompt_version = ${param(filter.promptVersion)}`);
+  }
+  if (filter.model !== undefined) {
+    const model = param(filter.model);
+    conditions.push(`(model = ${model}::text OR ${model}::text = ANY(models_used))`);
+  }
+  if (filter.inputContains !== undefined) {
+    // strpos, not ILIKE: the text is matched as it is, with no pattern characters to escape.
+    conditions.push(`strpos(lower(input), lower(${param(filter.inputContains)}::text)) > 0`);
+  }
   if (filter.olderThan !== undefined) {
     const { startedAt, runId } = filter.olderThan;
     conditions.push(`(started_at, run_id) < (${param(startedAt.toISOString())}::timestamptz, ${param(runId)}::text)`);

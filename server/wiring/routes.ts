@@ -49,7 +49,7 @@ export const routedServices = [
 
 /** What {@link createRoutes} needs. */
 export interface RoutesWiringOptions {
-  readonly config: Pick<Config, "threads" | "store" | "http" | "limits" | "prompts">;
+  readonly config: Pick<Config, "threads" | "store" | "http" | "limits" | "prompts" | "maxConcurrentRuns" | "maxQueuedRuns">;
   readonly executor: AgentExecutor;
   /** Defaults and caps for caller-supplied limits. */
   readonly limits: RequestLimits;
@@ -121,6 +121,7 @@ export function createRoutes(options: RoutesWiringOptions): (router: ConnectRout
         models: () => gateway.status(),
         cache: () => cache?.state(),
         ...(options.mcpServers === undefined ? {} : { mcpServers: options.mcpServers }),
+        runs: () => ({ inFlight: limiter.inFlight(), queued: limiter.queued(), maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns }),
         version,
       }),
     );

@@ -18,11 +18,12 @@ import type { RequestLimits } from "../runs/request-rules.js";
 import type { AuditAppender } from "../runs/run-audit.js";
 import type { ServiceMetrics } from "../telemetry/service-metrics.js";
 import type { Tracing } from "../telemetry/tracing.js";
+import { withViewer } from "../ui/viewer-route.js";
 import { routedServices } from "./routes.js";
 
 /** What {@link startRpcServer} needs. */
 export interface RpcServerWiringOptions {
-  readonly config: Pick<Config, "host" | "port" | "http" | "cors" | "maxExecutionTimeCapMs">;
+  readonly config: Pick<Config, "host" | "port" | "http" | "cors" | "maxExecutionTimeCapMs" | "ui">;
   /** Registers the services (see `createRoutes`). */
   readonly routes: (router: ConnectRouter) => void;
   /** The limits the request rules check before any handler. */
@@ -40,6 +41,8 @@ export interface RpcServerWiringOptions {
   readonly logger: Logger;
   /** What `GET /readyz` answers. */
   readonly readiness: () => Promise<Readiness>;
+  /** The service's version, which the run viewer shows. */
+  readonly version: string;
 }
 
 /**
@@ -48,7 +51,9 @@ export interface RpcServerWiringOptions {
  * leaves with a code from the closed set), the span, metrics, the audit of
  * refused calls (inside the span, for its trace id; outside authentication
  * and the limits, to see their refusals), authentication, the principal's
- * rate limit, then the request rules.
+ * rate limit, then the request rules. Requests no route matches go to the
+ * HTTP probes, then the run viewer under `/ui/` (its data comes from the
+ * RPCs, behind the same interceptors), then the unknown-route answer.
  */
 export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpServer> {
   const { config, routes, limits, authenticator, principalLimiter, audit, tracing, metrics, logger } = options;
@@ -72,7 +77,18 @@ export function startRpcServer(options: RpcServerWiringOptions): Promise<HttpSer
     jsonOptions: createStrictJsonOptions({ maxDepth: config.http.maxJsonDepth, logger }),
     fallback: withHttpProbes(
       { readiness: options.readiness },
-      createUnknownRouteHandler(Object.fromEntries(routedServices.map((s) => [s.typeName, s.methods.map((m) => m.name)]))),
+      withViewer(
+        {
+          enabled: config.ui !== undefined,
+          assetsDir: config.ui?.dir,
+          // The local dev principal needs no credentials; keys or JWT do.
+          auth: authenticator.mode === "dev" ? "none" : "bearer",
+          jaegerUrl: config.ui?.jaegerUrl,
+          version: options.version,
+          logger,
+        },
+        createUnknownRouteHandler(Object.fromEntries(routedServices.map((s) => [s.typeName, s.methods.map((m) => m.name)]))),
+      ),
     ),
     logger,
   });

@@ -33,6 +33,7 @@ export function completedRun(fields: Partial<RunRow> & Pick<RunRow, "runId">): R
     startedAt: new Date("2030-01-02T03:04:05.678Z"),
     endedAt: new Date("2030-01-02T03:04:09.001Z"),
     result: Uint8Array.from([0, 1, 2, 92, 34, 123, 255]),
+    fallbackUsed: true,
     ...fields,
   };
 }
@@ -52,6 +53,8 @@ export function runningRun(fields: Partial<RunRow> & Pick<RunRow, "runId">): Run
     stopReason: "",
     endedAt: undefined,
     result: undefined,
+    // Absent, as a row read back has it while no fallback answered.
+    fallbackUsed: undefined,
     ...fields,
   });
 }
