@@ -120,6 +120,15 @@ export default tseslint.config(
     },
   },
   {
+    // The run viewer: browser code, checked against its own project (DOM types, preact's JSX).
+    // Browser globals are the DOM lib's: TypeScript checks every name, so `no-undef` stays off
+    // for TypeScript files, as everywhere.
+    files: ["viewer/**/*.{ts,tsx}"],
+    languageOptions: {
+      parserOptions: { project: "./viewer/tsconfig.json", tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     // Examples and benchmarks are programs whose output is the point.
     files: ["examples/**", "bench/**", "server/simulator/main.ts"],
     rules: { "no-console": "off" },
@@ -136,6 +145,23 @@ export default tseslint.config(
     // Tests and bench may start the simulator; server/config.ts parses its fault rules with its schema.
     files: [...tests, "server/config.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [wiringPattern] }] },
+  },
+  {
+    // The viewer's pages run in a browser: they reach the service through its RPCs only.
+    files: ["viewer/src/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: String.raw`^\.\.?/(\.\./)*(server|client|test|bench)/`,
+              message: "The viewer runs in a browser and talks to the service through its RPCs: import the generated gen/ code, not the service's or the SDK's sources.",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     // The composition root builds everything; the process entry starts it (and telemetry before it).

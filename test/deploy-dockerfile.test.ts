@@ -42,6 +42,15 @@ function instructions(stage: DockerStage, keyword: string): DockerInstruction[] 
   return stage.instructions.filter((instruction) => instruction.keyword === keyword);
 }
 
+/**
+ * How this machine's npm reaches the registry (its CA bundle, proxy and registry), for a package
+ * the npm cache does not hold yet: what a builder's network settings would be.
+ */
+function registryAccess(): Record<string, string> {
+  const names = ["NODE_EXTRA_CA_CERTS", "npm_config_cafile", "npm_config_registry", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? ""]])));
+}
+
 function envOf(stage: DockerStage): Record<string, string> {
   return Object.assign({}, ...instructions(stage, "ENV").map((instruction) => parseEnv(instruction.rest))) as Record<string, string>;
 }
@@ -211,7 +220,7 @@ describe("deploy/Dockerfile, replayed on this machine", () => {
         // machine stands in for the registry (prefer-offline), which keeps the replay short.
         const result = spawnSync("sh", ["-c", command], {
           cwd,
-          env: { PATH: path, HOME: process.env["HOME"] ?? root, npm_config_prefer_offline: "true", ...env },
+          env: { PATH: path, HOME: process.env["HOME"] ?? root, ...registryAccess(), npm_config_prefer_offline: "true", ...env },
           stdio: ["ignore", "pipe", "pipe"],
           encoding: "utf8",
           maxBuffer: 64 * 1024 * 1024,

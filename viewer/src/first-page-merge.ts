@@ -1,0 +1,23 @@
+/**
+ * How the runs list takes in a fresh first page from its poll: runs it has not shown go on top
+ * (newest first, as the page has them), runs it shows are replaced by their fresh record (a
+ * running run that has ended since), and runs beyond the first page stay as they were.
+ */
+import type { Run } from "../../gen/agent/v1/run_service_pb.js";
+
+/** The list after a poll, and the ids of the runs it added. */
+export interface MergedPage {
+  readonly runs: readonly Run[];
+  readonly added: readonly string[];
+}
+
+/** `shown` with the fresh first page `fresh` merged in. */
+export function mergeFirstPage(shown: readonly Run[], fresh: readonly Run[]): MergedPage {
+  const shownIds = new Set(shown.map((run) => run.runId));
+  const freshById = new Map(fresh.map((run) => [run.runId, run]));
+  const added = fresh.filter((run) => !shownIds.has(run.runId));
+  return {
+    runs: [...added, ...shown.map((run) => freshById.get(run.runId) ?? run)],
+    added: added.map((run) => run.runId),
+  };
+}

@@ -1,0 +1,273 @@
+import { timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { RunStatus, type Run } from "../../../gen/agent/v1/run_service_pb.js";
+import { errorMessage, isAbort, isUnauthenticated } from "../api.js";
+import { ErrorAlert } from "../components/error-alert.js";
+import { RunStatusBadge } from "../components/run-status.js";
+import { mergeFirstPage } from "../first-page-merge.js";
+import { formatCost, formatDuration, formatTime, formatTokens, stopReasonWords } from "../format.js";
+import { basePath, navigate, runPath } from "../router.js";
+import { filtersFromQuery, listRunsRequest, queryOfFilters, runsPageSize, statusChoices, type RunFilters } from "../run-filters.js";
+import { useSession } from "../session.js";
+
+const pageSize = runsPageSize;
+/** How often the first page is asked for again, for new runs and runs that ended. */
+const pollMs = 2000;
+
+/** The runs list: filters mirrored in the query string, newest first, new runs on top as they start. */
+export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
+  const { api, caller, signedOut, firstPage } = useSession();
+  const queryKey = query.toString();
+  const filters = useMemo(() => filtersFromQuery(new URLSearchParams(queryKey)), [queryKey]);
+  const [runs, setRunsState] = useState<readonly Run[] | undefined>(undefined);
+  // The rows shown, for the poll's merge and "Load more", which build on them.
+  const shown = useRef<readonly Run[] | undefined>(undefined);
+  const setRuns = (next: readonly Run[] | undefined) => {
+    shown.current = next;
+    setRunsState(next);
+  };
+  const [nextPageToken, setNextPageToken] = useState("");
+  const [newRuns, setNewRuns] = useState<ReadonlySet<string>>(new Set());
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const pageController = useRef<AbortController | undefined>(undefined);
+
+  // A layout effect: the page's first call starts with its first render, not a frame later.
+  useLayoutEffect(() => {
+    const controller = new AbortController();
+    pageController.current = controller;
+    const { signal } = controller;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    setRuns(undefined);
+    setNextPageToken("");
+    setNewRuns(new Set());
+    setError(undefined);
+    const request = listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize });
+    const failed = (err: unknown) => {
+      if (isAbort(err, signal)) {
+        return;
+      }
+      if (isUnauthenticated(err)) {
+        signedOut();
+        return;
+      }
+      setError(errorMessage(err));
+    };
+    // Polls wait for the previous answer, so a slow service never has two in flight.
+    const poll = async () => {
+      try {
+        const page = await api.runs.listRuns(request, { signal });
+        setError(undefined);
+        if (shown.current === undefined) {
+          // The first load failed: this page is the first.
+          setRuns(page.runs);
+          setNextPageToken(page.nextPageToken);
+        } else {
+          const merged = mergeFirstPage(shown.current, page.runs);
+          setRuns(merged.runs);
+          if (merged.added.length > 0) {
+            setNewRuns((seen) => new Set([...seen, ...merged.added]));
+          }
+        }
+      } catch (err) {
+        failed(err);
+      }
+      if (!signal.aborted) {
+        timer = setTimeout(() => void poll(), pollMs);
+      }
+    };
+    void (async () => {
+      try {
+        const page = await (firstPage?.take(queryKey) ?? api.runs.listRuns(request, { signal }));
+        if (signal.aborted) {
+          return;
+        }
+        setRuns(page.runs);
+        setNextPageToken(page.nextPageToken);
+      } catch (err) {
+        failed(err);
+      }
+      if (!signal.aborted) {
+        timer = setTimeout(() => void poll(), pollMs);
+      }
+    })();
+    return () => {
+      controller.abort();
+      clearTimeout(timer);
+    };
+  }, [api, caller.isAdmin, filters, firstPage, queryKey, signedOut]);
+
+  const loadMore = async () => {
+    const signal = pageController.current?.signal;
+    setLoadingMore(true);
+    try {
+      const page = await api.runs.listRuns(listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize, pageToken: nextPageToken }), { signal });
+      const before = shown.current ?? [];
+      const ids = new Set(before.map((run) => run.runId));
+      setRuns([...before, ...page.runs.filter((run) => !ids.has(run.runId))]);
+      setNextPageToken(page.nextPageToken);
+    } catch (err) {
+      if (!isAbort(err, signal)) {
+        setError(errorMessage(err));
+      }
+    } finally {
+      if (signal?.aborted !== true) {
+        setLoadingMore(false);
+      }
+    }
+  };
+
+  return (
+    <>
+      <h1>Runs</h1>
+      <FilterForm filters={filters} showPrincipal={caller.isAdmin} />
+      <ErrorAlert message={error} />
+      <p class="live-note" aria-live="polite">
+        {newRuns.size === 0 ? "" : `${newRuns.size} new ${newRuns.size === 1 ? "run" : "runs"}`}
+      </p>
+      <div class="table-scroll">
+        <table aria-label="Runs" class="runs" aria-busy={runs === undefined}>
+          <thead>
+            <tr>
+              <th scope="col">Run</th>
+              <th scope="col">Status</th>
+              <th scope="col">Started</th>
+              <th scope="col" class="num">Duration</th>
+              <th scope="col" class="num">Tokens</th>
+              <th scope="col" class="num">Cost</th>
+              <th scope="col">Model</th>
+              <th scope="col">Prompt</th>
+              <th scope="col">Principal</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(runs ?? []).map((run) => (
+              <RunRow key={run.runId} run={run} isNew={newRuns.has(run.runId)} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {runs === undefined && error === undefined && <p class="loading">Loading runs…</p>}
+      {runs !== undefined && runs.length === 0 && <p class="empty">No runs match these filters.</p>}
+      {runs !== undefined && nextPageToken !== "" && (
+        <button type="button" class="load-more" disabled={loadingMore} onClick={() => void loadMore()}>
+          Load more
+        </button>
+      )}
+    </>
+  );
+}
+
+/** How long a run took, or has taken so far; a dash while it runs. */
+function runDuration(run: Run): string {
+  if (run.startedAt === undefined || run.endedAt === undefined) {
+    return "—";
+  }
+  return formatDuration(timestampMs(run.endedAt) - timestampMs(run.startedAt));
+}
+
+function RunRow({ run, isNew }: { readonly run: Run; readonly isNew: boolean }) {
+  const started = run.startedAt === undefined ? undefined : timestampDate(run.startedAt);
+  const why = run.status === RunStatus.FAILED ? run.errorCode : stopReasonWords(run.stopReason);
+  return (
+    <tr class={isNew ? "new-run" : undefined}>
+      <td>
+        <a class="run-id" href={runPath(run.runId)}>
+          {run.runId}
+        </a>
+      </td>
+      <td>
+        <RunStatusBadge status={run.status} />
+        {why !== "" && <div class="sub">{why}</div>}
+      </td>
+      <td>{started === undefined ? "—" : <time dateTime={started.toISOString()}>{formatTime(started)}</time>}</td>
+      <td class="num">{runDuration(run)}</td>
+      <td class="num">{formatTokens(run.usage?.totalTokens ?? 0)}</td>
+      <td class="num">{formatCost(run.costUsd)}</td>
+      <td>
+        {run.model}
+        {run.fallbackUsed && <span class="tag tag-fallback">fallback</span>}
+      </td>
+      <td>
+        <PromptCell promptVersion={run.promptVersion} arm={run.experimentArm} />
+      </td>
+      <td>{run.principal}</td>
+    </tr>
+  );
+}
+
+/** A prompt version as its name, with the version and the experiment arm under it. */
+function PromptCell({ promptVersion, arm }: { readonly promptVersion: string; readonly arm: string }) {
+  const at = promptVersion.lastIndexOf("@");
+  if (promptVersion === "") {
+    return <>—</>;
+  }
+  return (
+    <>
+      {at <= 0 ? promptVersion : promptVersion.slice(0, at)}
+      {at > 0 && <div class="sub prompt-version">{promptVersion.slice(at)}</div>}
+      {arm !== "" && <span class="tag tag-arm">{arm}</span>}
+    </>
+  );
+}
+
+const textFilters: readonly { readonly name: keyof RunFilters; readonly label: string; readonly type: "text" | "datetime-local"; readonly hint?: string }[] = [
+  { name: "prompt", label: "Prompt", type: "text" },
+  { name: "promptVersion", label: "Prompt version", type: "text", hint: "name@version" },
+  { name: "model", label: "Model", type: "text" },
+  { name: "startedAfter", label: "Started after", type: "datetime-local" },
+  { name: "startedBefore", label: "Started before", type: "datetime-local" },
+  { name: "inputContains", label: "Input contains", type: "text" },
+];
+
+/** The filters; applying them changes the query string, which the list follows. */
+function FilterForm({ filters, showPrincipal }: { readonly filters: RunFilters; readonly showPrincipal: boolean }) {
+  const [draft, setDraft] = useState(filters);
+  useEffect(() => setDraft(filters), [filters]);
+  const set = (name: keyof RunFilters) => (event: { currentTarget: HTMLInputElement | HTMLSelectElement }) =>
+    setDraft((current) => ({ ...current, [name]: event.currentTarget.value }));
+  const apply = (event: Event) => {
+    event.preventDefault();
+    navigate(`${basePath}${queryOfFilters(showPrincipal ? draft : { ...draft, principal: "" })}`);
+  };
+  return (
+    <form class="filters" aria-label="Filters" onSubmit={apply}>
+      <div class="field">
+        <label for="filter-status">Status</label>
+        <select id="filter-status" value={draft.status} onChange={set("status")}>
+          {statusChoices.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {showPrincipal && (
+        <div class="field">
+          <label for="filter-principal">Principal</label>
+          <input id="filter-principal" type="text" value={draft.principal} onInput={set("principal")} />
+        </div>
+      )}
+      {textFilters.map((filter) => (
+        <div class="field" key={filter.name}>
+          <label for={`filter-${filter.name}`}>{filter.label}</label>
+          {filter.type === "datetime-local" ? (
+            <input id={`filter-${filter.name}`} type="datetime-local" value={draft[filter.name]} onInput={set(filter.name)} />
+          ) : (
+            <input
+              id={`filter-${filter.name}`}
+              type="text"
+              value={draft[filter.name]}
+              placeholder={filter.hint}
+              maxLength={filter.name === "inputContains" ? 200 : undefined}
+              onInput={set(filter.name)}
+            />
+          )}
+        </div>
+      ))}
+      <div class="field field-action">
+        <button type="submit">Apply filters</button>
+      </div>
+    </form>
+  );
+}
