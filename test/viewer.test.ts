@@ -126,6 +126,23 @@ describe("the run viewer, on the embedded defaults", () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
+  it("asks for the settings, the caller and the list's first page once each when it opens", async () => {
+    // The preload script asks them before the application has loaded; the application takes its
+    // answers instead of asking again (a second ListRuns or GetCaller would be that hand-off broken).
+    const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC" });
+    try {
+      const page = await context.newPage();
+      const asked: string[] = [];
+      page.on("request", (request) => asked.push(new URL(request.url()).pathname));
+      await page.goto(`${svc.url}/ui/`);
+      await runsList(page, toolRun.runId);
+      const count = (path: string) => asked.filter((p) => p === path).length;
+      expect([count("/ui/config.json"), count("/agent.v1.RunService/GetCaller"), count("/agent.v1.RunService/ListRuns")]).toEqual([1, 1, 1]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it("passes axe-core with no serious or critical violation on the runs list, one run and the service view, with no console error, and screenshots each", async () => {
     const views: { path: string; ready: (page: Page) => Promise<unknown>; screenshot: string }[] = [
       { path: "/ui/", ready: (page) => runsList(page, toolRun.runId), screenshot: "runs-list" },

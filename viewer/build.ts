@@ -34,9 +34,13 @@ export async function buildViewer(options: BuildViewerOptions): Promise<BuiltVie
   await rm(outDir, { recursive: true, force: true });
   await mkdir(assetsDir, { recursive: true });
   const result = await esbuild.build({
-    entryPoints: { viewer: join(viewerDir, "src", "main.tsx"), "viewer-styles": join(viewerDir, "styles.css") },
+    entryPoints: {
+      viewer: join(viewerDir, "src", "main.tsx"),
+      "viewer-styles": join(viewerDir, "styles.css"),
+      preload: join(viewerDir, "src", "preload.ts"),
+    },
     outdir: assetsDir,
-    entryNames: "viewer-[hash]",
+    entryNames: "[name]-[hash]",
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -50,14 +54,20 @@ export async function buildViewer(options: BuildViewerOptions): Promise<BuiltVie
     write: true,
     logLevel: "silent",
   });
-  const outputs = Object.keys(result.metafile.outputs).map((path) => relative(assetsDir, resolve(path)));
-  const script = outputs.find((path) => path.endsWith(".js"));
-  const stylesheet = outputs.find((path) => path.endsWith(".css"));
-  if (script === undefined || stylesheet === undefined) {
-    throw new Error(`the viewer build wrote no script or stylesheet (wrote: ${outputs.join(", ") || "nothing"})`);
+  const outputs = Object.entries(result.metafile.outputs).map(([path, output]) => ({
+    file: relative(assetsDir, resolve(path)),
+    entry: output.entryPoint === undefined ? undefined : resolve(output.entryPoint),
+  }));
+  const outputOf = (entry: string) => outputs.find((output) => output.entry === join(viewerDir, ...entry.split("/")))?.file;
+  const script = outputOf("src/main.tsx");
+  const preload = outputOf("src/preload.ts");
+  const stylesheet = outputOf("styles.css");
+  if (script === undefined || preload === undefined || stylesheet === undefined) {
+    throw new Error(`the viewer build wrote no script, preload script or stylesheet (wrote: ${outputs.map((output) => output.file).join(", ") || "nothing"})`);
   }
   const template = await readFile(join(viewerDir, "index.html"), "utf8");
   const html = template
+    .replace("{{preload}}", `${assetsPath}${basename(preload)}`)
     .replace("{{script}}", `${assetsPath}${basename(script)}`)
     .replace("{{stylesheet}}", `${assetsPath}${basename(stylesheet)}`);
   await writeFile(join(outDir, "index.html"), html);

@@ -72,7 +72,11 @@ export async function loadViewerConfig(signal?: AbortSignal): Promise<ViewerConf
   if (!response.ok) {
     throw new Error(`The service did not send the viewer's settings (HTTP ${response.status}). Reload the page; if it persists, check the service's logs.`);
   }
-  const body = (await response.json()) as Partial<Record<keyof ViewerConfig, unknown>>;
+  return parseViewerConfig((await response.json()) as Partial<Record<keyof ViewerConfig, unknown>>);
+}
+
+/** The settings of a `/ui/config.json` body, with defaults for what it lacks. */
+export function parseViewerConfig(body: Partial<Record<keyof ViewerConfig, unknown>>): ViewerConfig {
   return {
     auth: body.auth === "bearer" ? "bearer" : "none",
     jaegerUrl: typeof body.jaegerUrl === "string" ? body.jaegerUrl : "",

@@ -15,16 +15,19 @@ export interface FirstPagePrefetch {
   take(query: string): Promise<ListRunsResponse> | undefined;
 }
 
-/** Asks for the first page of the list at the current location, if the location is the runs list. */
-export function prefetchFirstPage(api: Api): FirstPagePrefetch | undefined {
+/**
+ * Asks for the first page of the list at the current location, if the location is the runs list;
+ * `preloaded` is the preload script's answer for the unfiltered list, taken when there is one.
+ */
+export function prefetchFirstPage(api: Api, preloaded?: Promise<ListRunsResponse | undefined>): FirstPagePrefetch | undefined {
   const route = parseRoute(location.pathname, location.search);
   if (route.page !== "runs" || route.query.has("principal")) {
     return undefined;
   }
   const query = route.query.toString();
-  let answer: Promise<ListRunsResponse> | undefined = api.runs.listRuns(
-    listRunsRequest(filtersFromQuery(route.query), { isAdmin: false, pageSize: runsPageSize }),
-  );
+  const ask = () => api.runs.listRuns(listRunsRequest(filtersFromQuery(route.query), { isAdmin: false, pageSize: runsPageSize }));
+  let answer: Promise<ListRunsResponse> | undefined =
+    preloaded === undefined || query !== "" ? ask() : preloaded.then((page) => page ?? ask());
   // Whoever takes it handles its failure; one never taken must not be an unhandled rejection.
   answer.catch(() => undefined);
   return {

@@ -4,10 +4,11 @@
  */
 import { render, type ComponentChildren } from "preact";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { createApi, errorMessage, isUnauthenticated, loadViewerConfig, storeToken, storedToken, type Api, type ViewerConfig } from "./api.js";
+import { createApi, errorMessage, isUnauthenticated, loadViewerConfig, parseViewerConfig, storeToken, storedToken, type Api, type ViewerConfig } from "./api.js";
 import { ErrorAlert } from "./components/error-alert.js";
 import { prefetchFirstPage, type FirstPagePrefetch } from "./first-page-prefetch.js";
 import { PromptPage } from "./pages/prompt.js";
+import { takePreloaded, type PreloadedAnswers } from "./preloaded.js";
 import { RunDetailPage } from "./pages/run-detail.js";
 import { RunsListPage } from "./pages/runs-list.js";
 import { ServicePage } from "./pages/service.js";
@@ -45,13 +46,23 @@ async function askCaller(api: Api, signal?: AbortSignal): Promise<Caller | "reje
  */
 function startBoot() {
   const token = storedToken();
-  const config = loadViewerConfig();
+  // The preload script's answers, when it ran with this token: then its calls are not repeated.
+  const taken = takePreloaded();
+  const preloaded = taken?.token === token ? taken : undefined;
+  const config =
+    preloaded === undefined ? loadViewerConfig() : preloaded.settings.then((body) => (body === undefined ? loadViewerConfig() : parseViewerConfig(body)));
   const api = token === undefined ? undefined : createApi(token);
-  const caller = api === undefined ? undefined : askCaller(api);
+  const caller = api === undefined ? undefined : preloadedCaller(preloaded).then((known) => known ?? askCaller(api));
   // Observed below; never an unhandled rejection while the settings load.
   caller?.catch(() => undefined);
-  const firstPage = api === undefined ? undefined : prefetchFirstPage(api);
-  return { token, config, api, caller, firstPage };
+  const firstPage = api === undefined ? undefined : prefetchFirstPage(api, preloaded?.firstPage);
+  return { token, config, api, caller, firstPage, preloaded };
+}
+
+/** Who the preload script learned the caller is; undefined when it did not. */
+async function preloadedCaller(preloaded: PreloadedAnswers | undefined): Promise<Caller | undefined> {
+  const caller = await preloaded?.caller;
+  return caller === undefined ? undefined : { principal: caller.principal, isAdmin: caller.roles.includes("admin") };
 }
 
 function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
@@ -80,10 +91,10 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
 
   /** Asks the service who `token` is; the phase it leads to, or a rejection. */
   const startSession = useCallback(
-    async (config: ViewerConfig, token: string | undefined, prefetch: boolean): Promise<Phase | "rejected"> => {
+    async (config: ViewerConfig, token: string | undefined, prefetch: boolean, preloaded?: PreloadedAnswers): Promise<Phase | "rejected"> => {
       const api = createApi(config.auth === "bearer" ? token : undefined);
-      const firstPage = prefetch ? prefetchFirstPage(api) : undefined;
-      const caller = await askCaller(api);
+      const firstPage = prefetch ? prefetchFirstPage(api, preloaded?.firstPage) : undefined;
+      const caller = (await preloadedCaller(preloaded)) ?? (await askCaller(api));
       return caller === "rejected" ? caller : ready(config, api, caller, token, firstPage);
     },
     [ready],
@@ -106,7 +117,7 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
           next = caller === "rejected" ? caller : ready(config, boot.api, caller, token, boot.firstPage);
         } else {
           // No credentials to check (the local principal): the first page can be asked for at once.
-          next = await startSession(config, token, config.auth === "none");
+          next = await startSession(config, token, config.auth === "none", config.auth === "none" ? boot.preloaded : undefined);
         }
         if (!current) {
           return;
