@@ -13,8 +13,9 @@ export function RedactedText({ text }: { readonly text: string }) {
       parts.push(text.slice(from, at));
     }
     const kind = (match[1] ?? "").replace(/_/g, " ");
+    const article = /^[aeiou]/.test(kind) ? "an" : "a";
     parts.push(
-      <mark key={at} class="redacted" title={`Redacted by the service: a ${kind} was removed from the output`}>
+      <mark key={at} class="redacted" title={`Redacted by the service: ${article} ${kind} was removed from the output`}>
         {match[0]}
       </mark>,
     );

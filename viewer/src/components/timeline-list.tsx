@@ -113,7 +113,7 @@ function Restart({ item }: { readonly item: RestartItem }) {
       {item.discardedText !== "" && (
         <details>
           <summary>Discarded text</summary>
-          <pre class="text discarded">{item.discardedText}</pre>
+          <pre class="text discarded"><RedactedText text={item.discardedText} /></pre>
         </details>
       )}
     </li>
