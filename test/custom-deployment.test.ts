@@ -63,10 +63,13 @@ afterAll(async () => {
 });
 
 describe("the packed package", () => {
-  it("carries dist, proto and the README only: no tests, test helpers, bench, CI, examples, traces or data", () => {
+  it("carries dist (with the built run viewer), proto and the README only: no tests, test helpers, bench, CI, examples, traces or data", () => {
     const paths = packed.files.map((file) => file.path);
-    expect(paths).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/server/index.js", "dist/server/index.d.ts", "dist/server/main.js", "dist/client/index.js", "proto/agent/v1/agent_service.proto"]));
-    const unexpected = paths.filter((path) => !/^(dist\/(server|client|gen)|proto)\//.test(path) && !/^(package\.json|README\.md|LICEN[CS]E(\.\w+)?|NOTICE)$/.test(path));
+    expect(paths).toEqual(
+      expect.arrayContaining(["package.json", "README.md", "dist/server/index.js", "dist/server/index.d.ts", "dist/server/main.js", "dist/client/index.js", "dist/ui/index.html", "proto/agent/v1/agent_service.proto"]),
+    );
+    expect(paths.filter((path) => path.startsWith("dist/ui/assets/")).length).toBeGreaterThanOrEqual(3);
+    const unexpected = paths.filter((path) => !/^(dist\/(server|client|gen|ui)|proto)\//.test(path) && !/^(package\.json|README\.md|LICEN[CS]E(\.\w+)?|NOTICE)$/.test(path));
     expect(unexpected).toEqual([]);
     const testOnly = paths.filter((path) => /\.test\.|\/testing\/|\.tsbuildinfo$|\.tgz$|(^|\/)trace-[^/]*\.json$|(^|\/)\.data\//.test(path));
     expect(testOnly).toEqual([]);
@@ -129,6 +132,12 @@ describe("a deployment with its own tool and prompt, built on agent-service/serv
     expect(version?.author).toBe("startup");
     expect(version?.content?.tools).toEqual(["inventory_lookup", "order_status"]);
     expect(version?.content?.messages[0]?.template).toMatch(/^You are the order desk of Example Outfitters\./);
+
+    // The run viewer comes with the installed package: its page and the script it names.
+    const page = await fetch(`${url}/ui/`);
+    expect(page.status).toBe(200);
+    const script = /src="(\/ui\/assets\/viewer-[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect((await fetch(`${url}${script ?? "/ui/assets/missing.js"}`)).status).toBe(200);
   }, 60_000);
 
   it("finishes and exits 0 on SIGTERM", async () => {

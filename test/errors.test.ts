@@ -115,7 +115,7 @@ describe("protocol errors", () => {
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe("unimplemented");
     expect(body.message).toBe(
-      "unknown method /agent.v1.AgentService/Nope: this server serves agent.v1.AgentService (Execute, Stream, Health) and agent.v1.RunService (GetRun, ListRuns, WatchRun, CancelRun, GetThread, SubmitFeedback) and agent.v1.PromptService (RegisterPrompt, GetPrompt, ListPrompts, ListPromptVersions, ActivatePromptVersion, StartExperiment, StopExperiment, GetExperimentResults, ListExperiments) and agent.v1.AuditService (VerifyAuditLog, ListAuditEvents) and grpc.health.v1.Health (Check, List, Watch) and grpc.reflection.v1.ServerReflection (ServerReflectionInfo) and grpc.reflection.v1alpha.ServerReflection (ServerReflectionInfo)",
+      "unknown method /agent.v1.AgentService/Nope: this server serves agent.v1.AgentService (Execute, Stream, Health) and agent.v1.RunService (GetRun, ListRuns, WatchRun, CancelRun, GetThread, SubmitFeedback, GetCaller) and agent.v1.PromptService (RegisterPrompt, GetPrompt, ListPrompts, ListPromptVersions, ActivatePromptVersion, StartExperiment, StopExperiment, GetExperimentResults, ListExperiments) and agent.v1.AuditService (VerifyAuditLog, ListAuditEvents) and grpc.health.v1.Health (Check, List, Watch) and grpc.reflection.v1.ServerReflection (ServerReflectionInfo) and grpc.reflection.v1alpha.ServerReflection (ServerReflectionInfo)",
     );
   });
 
