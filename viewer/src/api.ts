@@ -92,6 +92,23 @@ export function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return err instanceof DOMException && err.name === "AbortError";
 }
 
+/**
+ * What a page does with a call that failed: nothing when the page itself aborted it (it changed),
+ * back to the sign-in when the service refused the credentials, else `show` the sentence for it.
+ */
+export function failureHandler(signal: AbortSignal | undefined, signedOut: () => void, show: (message: string) => void): (err: unknown) => void {
+  return (err) => {
+    if (isAbort(err, signal)) {
+      return;
+    }
+    if (isUnauthenticated(err)) {
+      signedOut();
+      return;
+    }
+    show(errorMessage(err));
+  };
+}
+
 /** True when the service refused the credentials: the page goes back to sign-in. */
 export function isUnauthenticated(err: unknown): boolean {
   return err instanceof ConnectError && err.code === Code.Unauthenticated;

@@ -1,7 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { PromptKind, PromptRole, type PromptVersion } from "../../../gen/agent/v1/prompt_service_pb.js";
-import { errorMessage, isAbort, isUnauthenticated } from "../api.js";
+import { failureHandler } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { Fact } from "../components/fact.js";
 import { formatTime } from "../format.js";
@@ -27,14 +27,7 @@ export function PromptPage({ name, version }: { readonly name: string; readonly 
         const answer = await api.prompts.getPrompt({ name, version }, { signal });
         setPrompt(answer.version);
       } catch (err) {
-        if (isAbort(err, signal)) {
-          return;
-        }
-        if (isUnauthenticated(err)) {
-          signedOut();
-          return;
-        }
-        setError(errorMessage(err));
+        failureHandler(signal, signedOut, setError)(err);
       }
     })();
     return () => controller.abort();

@@ -2,7 +2,7 @@ import { timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { StreamResponse } from "../../../gen/agent/v1/agent_service_pb.js";
 import { RunStatus, type Run } from "../../../gen/agent/v1/run_service_pb.js";
-import { errorMessage, isAbort, isUnauthenticated, type Api } from "../api.js";
+import { failureHandler, isAbort, isUnauthenticated, type Api } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { Fact } from "../components/fact.js";
 import { RedactedText } from "../components/redacted-text.js";
@@ -68,16 +68,7 @@ export function RunDetailPage({ runId }: { readonly runId: string }) {
     const controller = new AbortController();
     const { signal } = controller;
     pageSignal.current = signal;
-    const failed = (err: unknown) => {
-      if (isAbort(err, signal)) {
-        return;
-      }
-      if (isUnauthenticated(err)) {
-        signedOut();
-        return;
-      }
-      setError(errorMessage(err));
-    };
+    const failed = failureHandler(signal, signedOut, setError);
     void (async () => {
       try {
         let loaded = await loadRun(api, runId, signal);
@@ -128,9 +119,7 @@ export function RunDetailPage({ runId }: { readonly runId: string }) {
         setView((current) => (current === undefined ? current : { ...current, run: canceled }));
       }
     } catch (err) {
-      if (!isAbort(err, signal)) {
-        setError(errorMessage(err));
-      }
+      failureHandler(signal, signedOut, setError)(err);
     } finally {
       if (signal?.aborted !== true) {
         setCanceling(false);

@@ -1,7 +1,7 @@
 import { timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { RunStatus, type Run } from "../../../gen/agent/v1/run_service_pb.js";
-import { errorMessage, isAbort, isUnauthenticated } from "../api.js";
+import { failureHandler } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { RunStatusBadge } from "../components/run-status.js";
 import { mergeFirstPage } from "../first-page-merge.js";
@@ -43,16 +43,7 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
     setNewRuns(new Set());
     setError(undefined);
     const request = listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize });
-    const failed = (err: unknown) => {
-      if (isAbort(err, signal)) {
-        return;
-      }
-      if (isUnauthenticated(err)) {
-        signedOut();
-        return;
-      }
-      setError(errorMessage(err));
-    };
+    const failed = failureHandler(signal, signedOut, setError);
     // Polls wait for the previous answer, so a slow service never has two in flight.
     const poll = async () => {
       try {
@@ -107,9 +98,7 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
       setRuns([...before, ...page.runs.filter((run) => !ids.has(run.runId))]);
       setNextPageToken(page.nextPageToken);
     } catch (err) {
-      if (!isAbort(err, signal)) {
-        setError(errorMessage(err));
-      }
+      failureHandler(signal, signedOut, setError)(err);
     } finally {
       if (signal?.aborted !== true) {
         setLoadingMore(false);
