@@ -21,13 +21,19 @@ export interface ViewerFiles {
   read(path: string): Promise<ViewerFile>;
 }
 
+/** Options of {@link createViewerFiles}. */
+export interface ViewerFilesOptions {
+  /** The content to serve for the file at `path`, read as `content`; undefined serves it as it is. */
+  readonly rewrite?: (path: string, content: Buffer) => Buffer | undefined;
+}
+
 /**
  * Creates the viewer's file cache. A file is read again when its size or
  * modification time changed (a new build); compressing it happens once per
  * version, off the event loop. Only files that exist are kept, so the cache
  * holds at most the build's few files, however many paths are asked for.
  */
-export function createViewerFiles(): ViewerFiles {
+export function createViewerFiles(options: ViewerFilesOptions = {}): ViewerFiles {
   const files = new Map<string, { readonly version: string; readonly file: ViewerFile }>();
   return {
     async read(path) {
@@ -40,7 +46,8 @@ export function createViewerFiles(): ViewerFiles {
       if (kept?.version === version) {
         return kept.file;
       }
-      const content = await readFile(path);
+      const read = await readFile(path);
+      const content = options.rewrite?.(path, read) ?? read;
       const encodings = new Map<ContentEncoding, Promise<Buffer>>();
       const file: ViewerFile = {
         content,

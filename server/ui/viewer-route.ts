@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { assetPathOf, contentTypeOf, packagedViewerDir } from "./viewer-assets.js";
@@ -44,6 +44,9 @@ const securityHeaders = {
 } as const;
 
 const text = "text/plain; charset=utf-8";
+/** Where the build's `index.html` leaves room for the settings (`viewer/index.html`). */
+const configMetaPrefix = '<meta name="agent-viewer-config" content="';
+const emptyConfigMeta = Buffer.from(`${configMetaPrefix}"`);
 /** Asset names carry their content's hash: a name never changes content. */
 const immutable = "public, max-age=31536000, immutable";
 const notBuilt = "the viewer's assets are not built: run npm run build\n";
@@ -57,7 +60,8 @@ const compressMinBytes = 1_024;
  * credentials needed: it says nothing a caller could use); `GET
  * /ui/assets/<file>` is a built file, cached for good; any other `GET
  * /ui/<path>` whose last segment has no dot is `index.html`, so the pages'
- * own routes (`/ui/runs/<id>`, `/ui/service`) load the app. `HEAD` answers
+ * own routes (`/ui/runs/<id>`, `/ui/service`) load the app, with the settings of
+ * `config.json` written into its `<meta name="agent-viewer-config">`. `HEAD` answers
  * the same without a body; other methods get 405. The data itself comes from
  * the ordinary RPCs, with their usual authentication.
  */
@@ -69,7 +73,14 @@ export function withViewer(options: ViewerOptions, next: NodeHandlerFn): NodeHan
   // The package's build is looked for until found, so that building it while the service runs is enough.
   let packaged: string | undefined;
   const assetsDir = () => options.assetsDir ?? (packaged ??= packagedViewerDir());
-  const files = createViewerFiles();
+  // The settings go into `index.html` too, so the pages need no round trip for them.
+  const settingsMeta = Buffer.from(`${configMetaPrefix}${escapeAttribute(configJson)}"`);
+  const files = createViewerFiles({
+    rewrite: (path, content) => {
+      const at = basename(path) === "index.html" ? content.indexOf(emptyConfigMeta) : -1;
+      return at === -1 ? undefined : Buffer.concat([content.subarray(0, at), settingsMeta, content.subarray(at + emptyConfigMeta.byteLength)]);
+    },
+  });
 
   return (req, res) => {
     const [path = "/", query] = splitQuery(req.url ?? "/");
@@ -165,6 +176,11 @@ async function serveFile({ files, file, dir, cacheControl, encoding, answer, log
     logger?.warn({ err, file }, "a file of the viewer could not be read");
     answer(500, { "content-type": text, "cache-control": "no-store" }, "the viewer's file could not be read; see the service's log\n");
   }
+}
+
+/** `value` for a double-quoted HTML attribute. */
+function escapeAttribute(value: string): string {
+  return value.replace(/[&"'<>]/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
 /** Text, scripts, styles, JSON and SVG shrink; images and fonts are compressed already. */
