@@ -126,9 +126,10 @@ describe("the run viewer, on the embedded defaults", () => {
     expect(errors).toEqual([]);
   }, 90_000);
 
-  it("asks for the settings, the caller and the list's first page once each when it opens", async () => {
-    // The preload script asks them before the application has loaded; the application takes its
-    // answers instead of asking again (a second ListRuns or GetCaller would be that hand-off broken).
+  it("asks for the caller and the list's first page once each when it opens, and not for the settings the page holds", async () => {
+    // The service writes the settings into the page; the preload script asks the rest before the
+    // application has loaded; the application takes its answers instead of asking again (a second
+    // ListRuns or GetCaller would be that hand-off broken).
     const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC" });
     try {
       const page = await context.newPage();
@@ -137,11 +138,41 @@ describe("the run viewer, on the embedded defaults", () => {
       await page.goto(`${svc.url}/ui/`);
       await runsList(page, toolRun.runId);
       const count = (path: string) => asked.filter((p) => p === path).length;
-      expect([count("/ui/config.json"), count("/agent.v1.RunService/GetCaller"), count("/agent.v1.RunService/ListRuns")]).toEqual([1, 1, 1]);
+      expect([count("/ui/config.json"), count("/agent.v1.RunService/GetCaller"), count("/agent.v1.RunService/ListRuns")]).toEqual([0, 1, 1]);
     } finally {
       await context.close();
     }
   });
+
+  it("shows the runs list without the run pages' script (no Protobuf runtime), and says so when a run's page cannot load it", async () => {
+    const context = await browser.newContext({ locale: "en-US", timezoneId: "UTC" });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+      // The script of the run, service and prompt pages never arrives.
+      const refused: string[] = [];
+      await page.route(/\/ui\/assets\/connected-[^/]+\.js$/, async (route) => {
+        refused.push(new URL(route.request().url()).pathname);
+        await route.abort("connectionrefused");
+      });
+      await page.goto(`${svc.url}/ui/`);
+      await runsList(page, toolRun.runId);
+      // The list works on its own: a filter is applied and its page shown.
+      const filters = page.getByRole("form", { name: "Filters", exact: true });
+      await filters.getByLabel("Status", { exact: true }).selectOption({ label: "Completed" });
+      await filters.getByRole("button", { name: "Apply filters", exact: true }).click();
+      await page.waitForURL((url) => url.search === "?status=completed");
+      const { link } = await runsList(page, toolRun.runId);
+      expect(refused.length).toBeGreaterThan(0);
+      await link.click();
+      await page.getByRole("alert").getByText("This page's script could not be loaded", { exact: false }).waitFor();
+      // Only the refused script itself is reported by the browser; the page has no error of its own.
+      expect(errors.filter((error) => !error.includes("connected-") && !error.includes("ERR_CONNECTION_REFUSED") && !error.includes("Failed to fetch dynamically imported module"))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 
   it("passes axe-core with no serious or critical violation on the runs list, one run and the service view, with no console error, and screenshots each", async () => {
     const views: { path: string; ready: (page: Page) => Promise<unknown>; screenshot: string }[] = [

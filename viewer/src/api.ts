@@ -1,47 +1,19 @@
 /**
- * The service's RPCs as the viewer calls them: Connect over `fetch` to the page's own origin, with
- * the signed-in token as a bearer header, and errors turned into sentences for the page.
+ * The service's RPCs as the run, service and prompt pages call them: Connect over `fetch` to the
+ * page's own origin, with the signed-in token as a bearer header, and errors turned into sentences
+ * for the page. Loaded with those pages, not before: the runs list and the sign-in call the
+ * service with `call-json.ts`, which needs no Protobuf runtime.
  */
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AgentService } from "../../gen/agent/v1/agent_service_pb.js";
 import { PromptService } from "../../gen/agent/v1/prompt_service_pb.js";
 import { RunService } from "../../gen/agent/v1/run_service_pb.js";
+import type { CodeName } from "./call-json.js";
+import { classifyCallError, errorMessageOf, failureHandlerOf, isUnauthenticatedOf, type Classify } from "./failure.js";
+import { useSession } from "./session.js";
 
-/** What `/ui/config.json` says about this deployment. */
-export interface ViewerConfig {
-  /** `bearer`: the page asks for an API key or token; `none`: the service's local principal. */
-  readonly auth: "none" | "bearer";
-  /** The Jaeger UI's base URL; empty when none is configured. */
-  readonly jaegerUrl: string;
-  readonly version: string;
-}
-
-/** Where the signed-in token is kept for the tab's life. */
-export const tokenStorageKey = "agent-viewer.token";
-
-/** The token of this tab's sign-in, if any. */
-export function storedToken(): string | undefined {
-  try {
-    return sessionStorage.getItem(tokenStorageKey) ?? undefined;
-  } catch {
-    // Storage refused (a privacy setting): the user signs in again on each load.
-    return undefined;
-  }
-}
-
-/** Keeps `token` for the tab, or forgets it when `undefined`. */
-export function storeToken(token: string | undefined): void {
-  try {
-    if (token === undefined) {
-      sessionStorage.removeItem(tokenStorageKey);
-    } else {
-      sessionStorage.setItem(tokenStorageKey, token);
-    }
-  } catch {
-    // See storedToken.
-  }
-}
+export { isAbort } from "./failure.js";
 
 /** The clients of the three services the viewer reads. */
 export interface Api {
@@ -66,78 +38,43 @@ export function createApi(token: string | undefined): Api {
   };
 }
 
-/** Reads `/ui/config.json`; throws with a sentence when the service does not answer with one. */
-export async function loadViewerConfig(signal?: AbortSignal): Promise<ViewerConfig> {
-  const response = await fetch("/ui/config.json", { signal, headers: { accept: "application/json" } });
-  if (!response.ok) {
-    throw new Error(`The service did not send the viewer's settings (HTTP ${response.status}). Reload the page; if it persists, check the service's logs.`);
+/** The clients of the signed-in session, made once per token. */
+let current: { readonly token: string | undefined; readonly api: Api } | undefined;
+
+/** The clients for the session's credentials; only pages rendered by the app call it. */
+export function useApi(): Api {
+  const { token } = useSession();
+  if (current === undefined || current.token !== token) {
+    current = { token, api: createApi(token) };
   }
-  return parseViewerConfig((await response.json()) as Partial<Record<keyof ViewerConfig, unknown>>);
+  return current.api;
 }
 
-/** The settings of a `/ui/config.json` body, with defaults for what it lacks. */
-export function parseViewerConfig(body: Partial<Record<keyof ViewerConfig, unknown>>): ViewerConfig {
-  return {
-    auth: body.auth === "bearer" ? "bearer" : "none",
-    jaegerUrl: typeof body.jaegerUrl === "string" ? body.jaegerUrl : "",
-    version: typeof body.version === "string" ? body.version : "",
-  };
+/** A code as the protocol spells it: `invalid_argument`. */
+function codeName(code: Code): CodeName {
+  return (Code[code] ?? "unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase() as CodeName;
 }
 
-/** True for the error a call ends with when its page aborted it: nothing to show. */
-export function isAbort(err: unknown, signal?: AbortSignal): boolean {
-  if (signal?.aborted === true) {
-    return true;
+/** The failures of the Connect client, and of `call-json.ts`. */
+const classify: Classify = (err) => {
+  if (err instanceof ConnectError) {
+    return { code: codeName(err.code), message: err.rawMessage };
   }
-  return err instanceof DOMException && err.name === "AbortError";
-}
+  return classifyCallError(err);
+};
 
 /**
  * What a page does with a call that failed: nothing when the page itself aborted it (it changed),
  * back to the sign-in when the service refused the credentials, else `show` the sentence for it.
  */
-export function failureHandler(signal: AbortSignal | undefined, signedOut: () => void, show: (message: string) => void): (err: unknown) => void {
-  return (err) => {
-    if (isAbort(err, signal)) {
-      return;
-    }
-    if (isUnauthenticated(err)) {
-      signedOut();
-      return;
-    }
-    show(errorMessage(err));
-  };
-}
+export const failureHandler = failureHandlerOf(classify);
 
 /** True when the service refused the credentials: the page goes back to sign-in. */
 export function isUnauthenticated(err: unknown): boolean {
-  return err instanceof ConnectError && err.code === Code.Unauthenticated;
+  return isUnauthenticatedOf(err, classify);
 }
 
 /** A sentence for the page about a failed call: what happened and, where it helps, what to do. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof ConnectError) {
-    const message = err.rawMessage === "" ? Code[err.code] : err.rawMessage;
-    switch (err.code) {
-      case Code.Unavailable:
-        return `The service is unavailable: ${message}. It will be retried.`;
-      case Code.PermissionDenied:
-        return `Not allowed: ${message}`;
-      case Code.NotFound:
-        return `Not found: ${message}`;
-      case Code.Unauthenticated:
-        return `Not signed in: ${message}`;
-      default:
-        return `${message} (${codeName(err.code)})`;
-    }
-  }
-  if (err instanceof Error) {
-    return err.message;
-  }
-  return String(err);
-}
-
-/** A code as the protocol spells it: `invalid_argument`. */
-function codeName(code: Code): string {
-  return (Code[code] ?? "unknown").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return errorMessageOf(err, classify);
 }

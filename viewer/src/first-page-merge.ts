@@ -3,16 +3,15 @@
  * (newest first, as the page has them), runs it shows are replaced by their fresh record (a
  * running run that has ended since), and runs beyond the first page stay as they were.
  */
-import type { Run } from "../../gen/agent/v1/run_service_pb.js";
 
 /** The list after a poll, and the ids of the runs it added. */
-export interface MergedPage {
+export interface MergedPage<Run> {
   readonly runs: readonly Run[];
   readonly added: readonly string[];
 }
 
 /** `shown` with the fresh first page `fresh` merged in. */
-export function mergeFirstPage(shown: readonly Run[], fresh: readonly Run[]): MergedPage {
+export function mergeFirstPage<Run extends { readonly runId: string }>(shown: readonly Run[], fresh: readonly Run[]): MergedPage<Run> {
   const shownIds = new Set(shown.map((run) => run.runId));
   const freshById = new Map(fresh.map((run) => [run.runId, run]));
   const added = fresh.filter((run) => !shownIds.has(run.runId));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { StopReason } from "../../gen/agent/v1/run_pb.js";
-import { RunStatus } from "../../gen/agent/v1/run_service_pb.js";
-import { formatBytes, formatCost, formatCount, formatDuration, formatPercent, formatTime, prettyJson, statusWord, stopReasonWords } from "./format.js";
+import { StopReason, StopReasonSchema, ToolCallStatus, ToolCallStatusSchema } from "../../gen/agent/v1/run_pb.js";
+import { RunStatus, RunStatusSchema } from "../../gen/agent/v1/run_service_pb.js";
+import { enumJson } from "./enum-json.js";
+import { formatBytes, formatCost, formatCount, formatDuration, formatPercent, formatTime, prettyJson, statusWord, stopReasonWords, toolStatusWords } from "./format.js";
 
 describe("formatDuration", () => {
   it("writes milliseconds under a second", () => {
@@ -64,9 +65,23 @@ describe("counts, shares, bytes and times", () => {
 
 describe("words", () => {
   it("names statuses and stop reasons", () => {
-    expect(statusWord(RunStatus.CANCELED)).toBe("Canceled");
-    expect(stopReasonWords(StopReason.FINAL_ANSWER)).toBe("Final answer");
-    expect(stopReasonWords(StopReason.UNSPECIFIED)).toBe("");
+    expect(statusWord("RUN_STATUS_CANCELED")).toBe("Canceled");
+    expect(stopReasonWords("STOP_REASON_FINAL_ANSWER")).toBe("Final answer");
+    expect(stopReasonWords("STOP_REASON_UNSPECIFIED")).toBe("");
+  });
+  it("names a message's enum values through their JSON names, every one of them", () => {
+    expect(statusWord(enumJson(RunStatusSchema, RunStatus.FAILED))).toBe("Failed");
+    expect(stopReasonWords(enumJson(StopReasonSchema, StopReason.COST_LIMIT))).toBe("Cost limit");
+    expect(toolStatusWords(enumJson(ToolCallStatusSchema, ToolCallStatus.TIMEOUT))).toBe("Timed out");
+    // A value the contract gains must get its words here too.
+    for (const { number } of RunStatusSchema.values.filter((value) => value.number !== RunStatus.UNSPECIFIED)) {
+      expect(statusWord(enumJson(RunStatusSchema, number))).not.toBe("Unknown");
+    }
+    for (const { number } of StopReasonSchema.values.filter((value) => value.number !== StopReason.UNSPECIFIED)) {
+      expect(stopReasonWords(enumJson(StopReasonSchema, number))).not.toBe("");
+    }
+    // A number the schema lacks (a newer service): the zero value's name.
+    expect(enumJson(RunStatusSchema, 99 as RunStatus)).toBe("RUN_STATUS_UNSPECIFIED");
   });
   it("indents JSON and leaves other text alone", () => {
     expect(prettyJson('{"a":1}')).toBe('{\n  "a": 1\n}');

@@ -1,10 +1,13 @@
 /**
  * How the viewer writes numbers, times and enum values for people: durations and costs in human
  * units, counts with thousands separators, statuses and stop reasons as words. Pure functions, so
- * the pages agree and the tests can pin them down.
+ * the pages agree and the tests can pin them down. Enum values are taken by their JSON names
+ * (`RUN_STATUS_FAILED`), as the runs list has them; the other pages name them with `enumJson`
+ * (`enum-json.ts`). Types only from the generated code: this module is in the first script, which
+ * carries no Protobuf runtime.
  */
-import { StopReason, ToolCallStatus } from "../../gen/agent/v1/run_pb.js";
-import { RunStatus } from "../../gen/agent/v1/run_service_pb.js";
+import type { StopReasonJson, ToolCallStatusJson } from "../../gen/agent/v1/run_pb.js";
+import type { RunStatusJson } from "../../gen/agent/v1/run_service_pb.js";
 
 const counts = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -94,58 +97,46 @@ export function formatBytes(bytes: number | bigint): string {
   return `${scaled.toFixed(1)} ${units[unit] ?? "TiB"}`;
 }
 
+const statusWords: Readonly<Record<RunStatusJson, string>> = {
+  RUN_STATUS_UNSPECIFIED: "Unknown",
+  RUN_STATUS_RUNNING: "Running",
+  RUN_STATUS_COMPLETED: "Completed",
+  RUN_STATUS_FAILED: "Failed",
+  RUN_STATUS_CANCELED: "Canceled",
+};
+
 /** A run's status as a word: `Running`, `Completed`, `Failed`, `Canceled`. */
-export function statusWord(status: RunStatus): string {
-  switch (status) {
-    case RunStatus.RUNNING:
-      return "Running";
-    case RunStatus.COMPLETED:
-      return "Completed";
-    case RunStatus.FAILED:
-      return "Failed";
-    case RunStatus.CANCELED:
-      return "Canceled";
-    default:
-      return "Unknown";
-  }
+export function statusWord(status: RunStatusJson): string {
+  return statusWords[status] ?? "Unknown";
 }
+
+const stopReasons: Readonly<Record<StopReasonJson, string>> = {
+  STOP_REASON_UNSPECIFIED: "",
+  STOP_REASON_FINAL_ANSWER: "Final answer",
+  STOP_REASON_MAX_ITERATIONS: "Iteration limit",
+  STOP_REASON_TIME_LIMIT: "Time limit",
+  STOP_REASON_CANCELED: "Canceled",
+  STOP_REASON_ERROR: "Error",
+  STOP_REASON_COST_LIMIT: "Cost limit",
+};
 
 /** Why a run stopped, as words; empty when unspecified. */
-export function stopReasonWords(reason: StopReason): string {
-  switch (reason) {
-    case StopReason.FINAL_ANSWER:
-      return "Final answer";
-    case StopReason.MAX_ITERATIONS:
-      return "Iteration limit";
-    case StopReason.TIME_LIMIT:
-      return "Time limit";
-    case StopReason.CANCELED:
-      return "Canceled";
-    case StopReason.ERROR:
-      return "Error";
-    case StopReason.COST_LIMIT:
-      return "Cost limit";
-    default:
-      return "";
-  }
+export function stopReasonWords(reason: StopReasonJson): string {
+  return stopReasons[reason] ?? "";
 }
 
+const toolStatuses: Readonly<Record<ToolCallStatusJson, string>> = {
+  TOOL_CALL_STATUS_UNSPECIFIED: "Running",
+  TOOL_CALL_STATUS_OK: "OK",
+  TOOL_CALL_STATUS_UNKNOWN_TOOL: "Unknown tool",
+  TOOL_CALL_STATUS_INVALID_ARGUMENTS: "Invalid arguments",
+  TOOL_CALL_STATUS_TIMEOUT: "Timed out",
+  TOOL_CALL_STATUS_FAILED: "Failed",
+};
+
 /** A tool call's outcome as words. */
-export function toolStatusWords(status: ToolCallStatus): string {
-  switch (status) {
-    case ToolCallStatus.OK:
-      return "OK";
-    case ToolCallStatus.UNKNOWN_TOOL:
-      return "Unknown tool";
-    case ToolCallStatus.INVALID_ARGUMENTS:
-      return "Invalid arguments";
-    case ToolCallStatus.TIMEOUT:
-      return "Timed out";
-    case ToolCallStatus.FAILED:
-      return "Failed";
-    default:
-      return "Running";
-  }
+export function toolStatusWords(status: ToolCallStatusJson): string {
+  return toolStatuses[status] ?? "Running";
 }
 
 /** JSON text indented for reading; text that is not JSON comes back as it is. */

@@ -1,20 +1,24 @@
 /**
  * The run viewer's entry: reads the deployment's settings, signs in when the service needs
- * credentials, learns who the caller is, and renders the page of the current location.
+ * credentials, learns who the caller is, and renders the page of the current location. The runs
+ * list and the sign-in are in this script and call the service with Connect's JSON; the run,
+ * service and prompt pages, with the Connect client and the Protobuf runtime, are a second script
+ * (`connected.tsx`), loaded when one of them is opened or once the list has shown its first page.
  */
 import { render, type ComponentChildren } from "preact";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { createApi, errorMessage, isUnauthenticated, loadViewerConfig, parseViewerConfig, storeToken, storedToken, type Api, type ViewerConfig } from "./api.js";
+import type { GetCallerResponseJson } from "../../gen/agent/v1/run_service_pb.js";
+import { getCaller } from "./call-json.js";
 import { ErrorAlert } from "./components/error-alert.js";
+import { errorMessageOf, isUnauthenticatedOf } from "./failure.js";
 import { prefetchFirstPage, type FirstPagePrefetch } from "./first-page-prefetch.js";
-import { PromptPage } from "./pages/prompt.js";
-import { takePreloaded, type PreloadedAnswers } from "./preloaded.js";
-import { RunDetailPage } from "./pages/run-detail.js";
 import { RunsListPage } from "./pages/runs-list.js";
-import { ServicePage } from "./pages/service.js";
 import { SignInPage } from "./pages/sign-in.js";
-import { basePath, interceptLinkClicks, parseRoute, servicePath, useLocation, type Route } from "./router.js";
+import { takePreloaded, type Preloaded } from "./preload-handoff.js";
+import { loadConnected, type ConnectedPages } from "./connected-loader.js";
+import { basePath, interceptLinkClicks, parseRoute, servicePath, useLocation, type ConnectedRoute, type Route } from "./router.js";
 import { SessionContext, type Caller, type Session } from "./session.js";
+import { loadViewerConfig, parseViewerConfig, settingsInPage, storeToken, storedToken, type ViewerConfig } from "./settings.js";
 
 /** Where the app stands before it can show a page. */
 type Phase =
@@ -25,17 +29,27 @@ type Phase =
 
 const rejectedMessage = "That key or token was not accepted. Check it and try again.";
 
-/** Who `token` is (`GetCaller`), through `api`; "rejected" when the service refuses it. */
-async function askCaller(api: Api, signal?: AbortSignal): Promise<Caller | "rejected"> {
+/** The caller of a `GetCaller` answer. */
+function callerOf(answer: GetCallerResponseJson): Caller {
+  return { principal: answer.principal ?? "", isAdmin: answer.roles?.includes("admin") ?? false };
+}
+
+/** Who `token` is (`GetCaller`); "rejected" when the service refuses it. */
+async function askCaller(token: string | undefined): Promise<Caller | "rejected"> {
   try {
-    const caller = await api.runs.getCaller({}, { signal });
-    return { principal: caller.principal, isAdmin: caller.roles.includes("admin") };
+    return callerOf(await getCaller({}, { token }));
   } catch (err) {
-    if (isUnauthenticated(err)) {
+    if (isUnauthenticatedOf(err)) {
       return "rejected";
     }
     throw err;
   }
+}
+
+/** Who the preload script learned the caller is; undefined when it did not. */
+async function preloadedCaller(preloaded: Preloaded | undefined): Promise<Caller | undefined> {
+  const answer = await preloaded?.caller;
+  return answer === undefined ? undefined : callerOf(answer);
 }
 
 /**
@@ -49,20 +63,18 @@ function startBoot() {
   // The preload script's answers, when it ran with this token: then its calls are not repeated.
   const taken = takePreloaded();
   const preloaded = taken?.token === token ? taken : undefined;
+  const inPage = settingsInPage();
   const config =
-    preloaded === undefined ? loadViewerConfig() : preloaded.settings.then((body) => (body === undefined ? loadViewerConfig() : parseViewerConfig(body)));
-  const api = token === undefined ? undefined : createApi(token);
-  const caller = api === undefined ? undefined : preloadedCaller(preloaded).then((known) => known ?? askCaller(api));
+    inPage !== undefined
+      ? Promise.resolve(parseViewerConfig(inPage))
+      : preloaded === undefined
+        ? loadViewerConfig()
+        : preloaded.settings.then((body) => (body === undefined ? loadViewerConfig() : parseViewerConfig(body)));
+  const caller = token === undefined ? undefined : preloadedCaller(preloaded).then((known) => known ?? askCaller(token));
   // Observed below; never an unhandled rejection while the settings load.
   caller?.catch(() => undefined);
-  const firstPage = api === undefined ? undefined : prefetchFirstPage(api, preloaded?.firstPage);
-  return { token, config, api, caller, firstPage, preloaded };
-}
-
-/** Who the preload script learned the caller is; undefined when it did not. */
-async function preloadedCaller(preloaded: PreloadedAnswers | undefined): Promise<Caller | undefined> {
-  const caller = await preloaded?.caller;
-  return caller === undefined ? undefined : { principal: caller.principal, isAdmin: caller.roles.includes("admin") };
+  const firstPage = token === undefined ? undefined : prefetchFirstPage(token, preloaded?.firstPage);
+  return { token, config, caller, firstPage, preloaded };
 }
 
 function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
@@ -73,12 +85,12 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
     setPhase({ kind: "sign-in", config, ...(notice === undefined ? {} : { notice }) });
   }, []);
 
-  /** The signed-in phase of `caller`, calling through `api`. */
+  /** The signed-in phase of `caller`, calling with `token`. */
   const ready = useCallback(
-    (config: ViewerConfig, api: Api, caller: Caller, token: string | undefined, firstPage?: FirstPagePrefetch): Phase => ({
+    (config: ViewerConfig, caller: Caller, token: string | undefined, firstPage?: FirstPagePrefetch): Phase => ({
       kind: "ready",
       session: {
-        api,
+        token: config.auth === "bearer" ? token : undefined,
         config,
         caller,
         ...(firstPage === undefined ? {} : { firstPage }),
@@ -91,11 +103,11 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
 
   /** Asks the service who `token` is; the phase it leads to, or a rejection. */
   const startSession = useCallback(
-    async (config: ViewerConfig, token: string | undefined, prefetch: boolean, preloaded?: PreloadedAnswers): Promise<Phase | "rejected"> => {
-      const api = createApi(config.auth === "bearer" ? token : undefined);
-      const firstPage = prefetch ? prefetchFirstPage(api, preloaded?.firstPage) : undefined;
-      const caller = (await preloadedCaller(preloaded)) ?? (await askCaller(api));
-      return caller === "rejected" ? caller : ready(config, api, caller, token, firstPage);
+    async (config: ViewerConfig, token: string | undefined, prefetch: boolean, preloaded?: Preloaded): Promise<Phase | "rejected"> => {
+      const sent = config.auth === "bearer" ? token : undefined;
+      const firstPage = prefetch ? prefetchFirstPage(sent, preloaded?.firstPage) : undefined;
+      const caller = (await preloadedCaller(preloaded)) ?? (await askCaller(sent));
+      return caller === "rejected" ? caller : ready(config, caller, token, firstPage);
     },
     [ready],
   );
@@ -112,9 +124,9 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
           return;
         }
         let next: Phase | "rejected";
-        if (config.auth === "bearer" && boot.api !== undefined && boot.caller !== undefined) {
+        if (config.auth === "bearer" && boot.caller !== undefined) {
           const caller = await boot.caller;
-          next = caller === "rejected" ? caller : ready(config, boot.api, caller, token, boot.firstPage);
+          next = caller === "rejected" ? caller : ready(config, caller, token, boot.firstPage);
         } else {
           // No credentials to check (the local principal): the first page can be asked for at once.
           next = await startSession(config, token, config.auth === "none", config.auth === "none" ? boot.preloaded : undefined);
@@ -129,7 +141,7 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
         }
       } catch (err) {
         if (current) {
-          setPhase({ kind: "failed", message: errorMessage(err) });
+          setPhase({ kind: "failed", message: errorMessageOf(err) });
         }
       }
     })();
@@ -175,7 +187,7 @@ function App({ boot }: { readonly boot: ReturnType<typeof startBoot> }) {
           setPhase(next);
           return undefined;
         } catch (err) {
-          return errorMessage(err);
+          return errorMessageOf(err);
         }
       };
       return (
@@ -264,11 +276,9 @@ function CurrentPage() {
     case "runs":
       return <RunsListPage query={route.query} />;
     case "run":
-      return <RunDetailPage key={route.runId} runId={route.runId} />;
     case "service":
-      return <ServicePage />;
     case "prompt":
-      return <PromptPage key={`${route.name}@${route.version}`} name={route.name} version={route.version} />;
+      return <ConnectedPage route={route} />;
     case "not-found":
       return (
         <>
@@ -279,6 +289,26 @@ function CurrentPage() {
         </>
       );
   }
+}
+
+/** A page of the second script: shown once it has loaded, with a sentence if it cannot. */
+function ConnectedPage({ route }: { readonly route: ConnectedRoute }) {
+  const [pages, setPages] = useState<ConnectedPages | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  useLayoutEffect(() => {
+    let current = true;
+    loadConnected().then(
+      (loaded) => current && setPages(loaded),
+      () => current && setError("This page's script could not be loaded. Check the connection to the service and reload the page."),
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  if (pages === undefined) {
+    return error === undefined ? <p class="loading">Loading…</p> : <ErrorAlert message={error} />;
+  }
+  return <pages.ConnectedPage route={route} />;
 }
 
 const root = document.getElementById("app");

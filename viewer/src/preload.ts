@@ -1,64 +1,59 @@
 /**
  * The viewer's first calls, started before its application script has loaded: a small script of
- * its own, with no imports, that `index.html` runs first. It asks for the deployment's settings
- * and, once they say the page may call the service (no credentials needed, or a token kept from
- * this tab's sign-in), for who the caller is and, on the unfiltered runs list, its first page:
- * over the Connect protocol's JSON, which needs no Protobuf runtime. The application takes the
- * answers (see `preloaded.ts`) instead of asking again, so the list's first page no longer waits
- * for the application script to load and start. Any answer that is not a plain success is left
- * for the application to ask for again, with its own error handling.
+ * its own that `index.html` runs first. With the settings the service wrote into the page (or,
+ * without them, `/ui/config.json`), once they say the page may call the service (no credentials
+ * needed, or a token kept from this tab's sign-in), it asks who the caller is and, on the
+ * unfiltered runs list, for its first page. The application takes the answers (`takePreloaded`)
+ * instead of asking again. Any answer that is not a plain success is left for the application to
+ * ask for again, with its own error handling.
  */
-import { preloadKey, type Preloaded, type PreloadedSettings } from "./preload-handoff.js";
+import { getCaller, listRuns } from "./call-json.js";
+import { preloadKey, type Preloaded } from "./preload-handoff.js";
+import { runsPageSize } from "./run-filters.js";
+import { settingsInPage, storedToken, type ViewerConfigJson } from "./settings.js";
 
-/** As `api.ts` keeps it; read here without importing it. */
-const tokenStorageKey = "agent-viewer.token";
-/** As `run-filters.ts` pages the list. */
-const runsPageSize = 50;
-
-function storedToken(): string | undefined {
+/** The settings' JSON from `/ui/config.json`; undefined when it does not answer with them. */
+async function fetchedSettings(): Promise<ViewerConfigJson | undefined> {
   try {
-    return sessionStorage.getItem(tokenStorageKey) ?? undefined;
+    const answer = await fetch("/ui/config.json", { headers: { accept: "application/json" } });
+    return answer.ok ? ((await answer.json()) as ViewerConfigJson) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The JSON of a successful answer; undefined for anything else (the application asks again). */
-async function json(response: Promise<Response>): Promise<unknown> {
+/** The answer of `call`, or undefined when it failed. */
+async function answerOf<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
-    const answer = await response;
-    return answer.ok ? await answer.json() : undefined;
+    return await call();
   } catch {
     return undefined;
   }
-}
-
-/** A unary call of the Connect protocol with a JSON body, as connect-web sends it. */
-function call(method: string, body: unknown, token: string | undefined): Promise<unknown> {
-  const headers: Record<string, string> = { "content-type": "application/json", "connect-protocol-version": "1" };
-  if (token !== undefined && token !== "") {
-    headers["authorization"] = `Bearer ${token}`;
-  }
-  return json(fetch(`/${method}`, { method: "POST", headers, body: JSON.stringify(body) }));
 }
 
 function preload(): Preloaded {
   const token = storedToken();
-  const settings = json(fetch("/ui/config.json", { headers: { accept: "application/json" } })) as Promise<PreloadedSettings | undefined>;
+  const inPage = settingsInPage();
+  const settings = inPage === undefined ? fetchedSettings() : Promise.resolve(inPage);
   /** The credentials to send once the settings are known; undefined when no call may be made yet. */
-  const credentials = settings.then((config) => {
+  const credentialsOf = (config: ViewerConfigJson | undefined) => {
     if (config?.auth === "none") {
       return { token: undefined };
     }
     return config?.auth === "bearer" && token !== undefined ? { token } : undefined;
-  });
-  const caller = credentials.then(async (sent) => (sent === undefined ? undefined : call("agent.v1.RunService/GetCaller", {}, sent.token)));
+  };
   // Only the list's first page without filters: its request is the same for a caller and an admin.
   const onList = (location.pathname === "/ui/" || location.pathname === "/ui") && location.search === "";
-  const firstPage = onList
-    ? credentials.then(async (sent) => (sent === undefined ? undefined : call("agent.v1.RunService/ListRuns", { pageSize: runsPageSize }, sent.token)))
-    : Promise.resolve(undefined);
-  return { settings, caller, firstPage, token };
+  const start = (config: ViewerConfigJson | undefined) => {
+    const sent = credentialsOf(config);
+    return {
+      caller: sent === undefined ? Promise.resolve(undefined) : answerOf(() => getCaller({}, sent)),
+      firstPage: sent === undefined || !onList ? Promise.resolve(undefined) : answerOf(() => listRuns({ pageSize: runsPageSize }, sent)),
+    };
+  };
+  // With the settings in the page, the calls leave now, not a round trip later.
+  const calls = inPage === undefined ? settings.then(start) : Promise.resolve(start(inPage));
+  return { settings, caller: calls.then((started) => started.caller), firstPage: calls.then((started) => started.firstPage), token };
 }
 
 (window as unknown as Record<string, Preloaded>)[preloadKey] = preload();

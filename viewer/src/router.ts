@@ -15,6 +15,9 @@ export type Route =
   | { readonly page: "prompt"; readonly name: string; readonly version: string }
   | { readonly page: "not-found"; readonly path: string };
 
+/** The routes of the pages in the application's second script (`connected.tsx`). */
+export type ConnectedRoute = Extract<Route, { readonly page: "run" | "service" | "prompt" }>;
+
 /** The route of `pathname` and `search`. */
 export function parseRoute(pathname: string, search: string): Route {
   const rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname === "/ui" ? "" : null;

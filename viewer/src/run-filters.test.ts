@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { fromJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { ListRunsRequestSchema, RunStatus } from "../../gen/agent/v1/run_service_pb.js";
@@ -21,8 +21,10 @@ describe("run filters", () => {
   it("builds the ListRuns request, the principal only for admins", () => {
     const filters = filtersFromQuery(new URLSearchParams("status=running&principal=ops&before=2026-12-03T10:00"));
     const forCaller = listRunsRequest(filters, { isAdmin: false, pageSize: 50 });
-    expect(forCaller).toMatchObject({ status: RunStatus.RUNNING, principal: "", pageSize: 50, pageToken: "" });
-    const before = create(ListRunsRequestSchema, forCaller).startedBefore;
+    // The JSON the service decodes: the same request as the Protobuf runtime reads it.
+    const decoded = fromJson(ListRunsRequestSchema, forCaller);
+    expect(decoded).toMatchObject({ status: RunStatus.RUNNING, principal: "", pageSize: 50, pageToken: "" });
+    const before = decoded.startedBefore;
     expect(before && timestampDate(before).getTime()).toBe(new Date("2026-12-03T10:00").getTime());
     expect(listRunsRequest(filters, { isAdmin: true, pageSize: 50, pageToken: "next" })).toMatchObject({ principal: "ops", pageToken: "next" });
   });

@@ -1,10 +1,8 @@
 /**
  * The runs list's filters, three ways: as the query string (so a filtered view can be bookmarked
- * and the back button works), as the form's values, and as a `ListRuns` request.
+ * and the back button works), as the form's values, and as a `ListRuns` request (its JSON).
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { RunStatus, type ListRunsRequestSchema } from "../../gen/agent/v1/run_service_pb.js";
+import type { ListRunsRequestJson, RunStatusJson } from "../../gen/agent/v1/run_service_pb.js";
 
 /** The filters as the form holds them: strings, empty for "any". */
 export interface RunFilters {
@@ -39,12 +37,12 @@ const filterNames = Object.keys(parameters) as (keyof RunFilters)[];
 export const runsPageSize = 50;
 
 /** The status filter's choices, in the select's order. */
-export const statusChoices: readonly { readonly value: string; readonly label: string; readonly status: RunStatus }[] = [
-  { value: "", label: "Any", status: RunStatus.UNSPECIFIED },
-  { value: "running", label: "Running", status: RunStatus.RUNNING },
-  { value: "completed", label: "Completed", status: RunStatus.COMPLETED },
-  { value: "failed", label: "Failed", status: RunStatus.FAILED },
-  { value: "canceled", label: "Canceled", status: RunStatus.CANCELED },
+export const statusChoices: readonly { readonly value: string; readonly label: string; readonly status: RunStatusJson }[] = [
+  { value: "", label: "Any", status: "RUN_STATUS_UNSPECIFIED" },
+  { value: "running", label: "Running", status: "RUN_STATUS_RUNNING" },
+  { value: "completed", label: "Completed", status: "RUN_STATUS_COMPLETED" },
+  { value: "failed", label: "Failed", status: "RUN_STATUS_FAILED" },
+  { value: "canceled", label: "Canceled", status: "RUN_STATUS_CANCELED" },
 ];
 
 /** The filters of a query string; unknown parameters are ignored. */
@@ -83,19 +81,20 @@ function localMoment(value: string): Date | undefined {
 export function listRunsRequest(
   filters: RunFilters,
   options: { readonly isAdmin: boolean; readonly pageSize: number; readonly pageToken?: string },
-): MessageInitShape<typeof ListRunsRequestSchema> {
+): ListRunsRequestJson {
   const after = localMoment(filters.startedAfter);
   const before = localMoment(filters.startedBefore);
   return {
     pageSize: options.pageSize,
     pageToken: options.pageToken ?? "",
-    status: statusChoices.find((choice) => choice.value === filters.status)?.status ?? RunStatus.UNSPECIFIED,
+    status: statusChoices.find((choice) => choice.value === filters.status)?.status ?? "RUN_STATUS_UNSPECIFIED",
     principal: options.isAdmin ? filters.principal : "",
     prompt: filters.prompt,
     promptVersion: filters.promptVersion,
     model: filters.model,
     inputContains: filters.inputContains,
-    ...(after === undefined ? {} : { startedAfter: timestampFromDate(after) }),
-    ...(before === undefined ? {} : { startedBefore: timestampFromDate(before) }),
+    // RFC 3339 in UTC, as the JSON of a Timestamp is written.
+    ...(after === undefined ? {} : { startedAfter: after.toISOString() }),
+    ...(before === undefined ? {} : { startedBefore: before.toISOString() }),
   };
 }

@@ -1,11 +1,11 @@
 /**
- * What every page of a signed-in viewer shares: the clients, the deployment's settings, who the
- * caller is, and the way back to the sign-in page when the service stops accepting the token.
+ * What every page of a signed-in viewer shares: the credentials, the deployment's settings, who
+ * the caller is, and the way back to the sign-in page when the service stops accepting the token.
  */
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import type { Api, ViewerConfig } from "./api.js";
 import type { FirstPagePrefetch } from "./first-page-prefetch.js";
+import type { ViewerConfig } from "./settings.js";
 
 /** Who the credentials authenticate as (`GetCaller`). */
 export interface Caller {
@@ -15,7 +15,8 @@ export interface Caller {
 
 /** The signed-in viewer. */
 export interface Session {
-  readonly api: Api;
+  /** The token the calls send as a bearer token; undefined for the local principal. */
+  readonly token: string | undefined;
   readonly config: ViewerConfig;
   readonly caller: Caller;
   /** The runs list's first page, when it was asked for before the session began. */

@@ -1,5 +1,6 @@
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import { ToolCallStatus } from "../../../gen/agent/v1/run_pb.js";
+import { ToolCallStatus, ToolCallStatusSchema } from "../../../gen/agent/v1/run_pb.js";
+import { enumJson } from "../enum-json.js";
 import { formatCost, formatDuration, formatTokens, prettyJson, toolStatusWords } from "../format.js";
 import type { ModelTurnItem, RestartItem, Timeline, ToolCallItem } from "../timeline.js";
 import { Fact } from "./fact.js";
@@ -76,7 +77,7 @@ function ToolCallStep({ item }: { readonly item: ToolCallItem }) {
     <li class="step step-tool" aria-busy={call === undefined}>
       <div class="step-head">
         <span class="step-kind">{`Tool call ${item.name}`}</span>
-        <span class={`status ${toolStatusClass(call?.status)}`}>{call === undefined ? "Running" : toolStatusWords(call.status)}</span>
+        <span class={`status ${toolStatusClass(call?.status)}`}>{call === undefined ? "Running" : toolStatusWords(enumJson(ToolCallStatusSchema, call.status))}</span>
         {call?.duration !== undefined && <span class="step-duration">{formatDuration(durationMs(call.duration))}</span>}
       </div>
       {call !== undefined && call.injectionRules.length > 0 && (

@@ -1,7 +1,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { PromptKind, PromptRole, type PromptVersion } from "../../../gen/agent/v1/prompt_service_pb.js";
-import { failureHandler } from "../api.js";
+import { failureHandler, useApi } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { Fact } from "../components/fact.js";
 import { formatTime } from "../format.js";
@@ -16,7 +16,8 @@ const roleWords: Readonly<Record<PromptRole, string>> = {
 
 /** A prompt version's content (`PromptService.GetPrompt`). */
 export function PromptPage({ name, version }: { readonly name: string; readonly version: string }) {
-  const { api, signedOut } = useSession();
+  const api = useApi();
+  const { signedOut } = useSession();
   const [prompt, setPrompt] = useState<PromptVersion | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {

@@ -1,9 +1,11 @@
 import { timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { StreamResponse } from "../../../gen/agent/v1/agent_service_pb.js";
-import { RunStatus, type Run } from "../../../gen/agent/v1/run_service_pb.js";
-import { failureHandler, isAbort, isUnauthenticated, type Api } from "../api.js";
+import { StopReasonSchema } from "../../../gen/agent/v1/run_pb.js";
+import { RunStatus, RunStatusSchema, type Run } from "../../../gen/agent/v1/run_service_pb.js";
+import { failureHandler, isAbort, isUnauthenticated, useApi, type Api } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
+import { enumJson } from "../enum-json.js";
 import { Fact } from "../components/fact.js";
 import { RedactedText } from "../components/redacted-text.js";
 import { RunStatusBadge } from "../components/run-status.js";
@@ -56,7 +58,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** One run: summary, input, output and timeline; a running run follows its events live. */
 export function RunDetailPage({ runId }: { readonly runId: string }) {
-  const { api, config, signedOut } = useSession();
+  const api = useApi();
+  const { config, signedOut } = useSession();
   const [view, setView] = useState<RunView | undefined>(undefined);
   const [live, setLive] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -208,13 +211,13 @@ function Summary({ run, jaegerUrl, soFar }: { readonly run: Run; readonly jaeger
   const usage = soFar ?? run.usage;
   const costUsd = soFar?.costUsd ?? run.costUsd;
   const iterations = soFar?.modelTurns ?? run.iterations;
-  const stop = stopReasonWords(run.stopReason);
+  const stop = stopReasonWords(enumJson(StopReasonSchema, run.stopReason));
   return (
     <section class="panel" aria-labelledby="summary-heading">
       <h2 id="summary-heading">Summary</h2>
       <dl class="summary">
         <Fact label="Status">
-          <RunStatusBadge status={run.status} />
+          <RunStatusBadge status={enumJson(RunStatusSchema, run.status)} />
         </Fact>
         <Fact label="Stop reason">{stop === "" ? (run.status === RunStatus.FAILED ? run.errorCode : "—") : stop}</Fact>
         <Fact label="Principal">{run.principal}</Fact>

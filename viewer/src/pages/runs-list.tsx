@@ -1,28 +1,37 @@
-import { timestampDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import { RunStatus, type Run } from "../../../gen/agent/v1/run_service_pb.js";
-import { failureHandler } from "../api.js";
+import type { ListRunsResponseJson } from "../../../gen/agent/v1/run_service_pb.js";
+import { listRuns } from "../call-json.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { RunStatusBadge } from "../components/run-status.js";
+import { loadConnectedWhenIdle } from "../connected-loader.js";
+import { callFailureHandler } from "../failure.js";
 import { mergeFirstPage } from "../first-page-merge.js";
 import { formatCost, formatDuration, formatTime, formatTokens, stopReasonWords } from "../format.js";
 import { basePath, navigate, runPath } from "../router.js";
 import { filtersFromQuery, listRunsRequest, queryOfFilters, runsPageSize, statusChoices, type RunFilters } from "../run-filters.js";
+import { listedRun, type ListedRun } from "../run-json.js";
 import { useSession } from "../session.js";
 
 const pageSize = runsPageSize;
 /** How often the first page is asked for again, for new runs and runs that ended. */
 const pollMs = 2000;
 
-/** The runs list: filters mirrored in the query string, newest first, new runs on top as they start. */
+/** The runs of a page of the list. */
+const listedRuns = (page: ListRunsResponseJson): ListedRun[] => (page.runs ?? []).map(listedRun);
+
+/**
+ * The runs list: filters mirrored in the query string, newest first, new runs on top as they
+ * start. It calls `ListRuns` with Connect's JSON (`call-json.ts`), so it shows its first page
+ * without waiting for the Protobuf runtime, which the other pages load.
+ */
 export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
-  const { api, caller, signedOut, firstPage } = useSession();
+  const { token, caller, signedOut, firstPage } = useSession();
   const queryKey = query.toString();
   const filters = useMemo(() => filtersFromQuery(new URLSearchParams(queryKey)), [queryKey]);
-  const [runs, setRunsState] = useState<readonly Run[] | undefined>(undefined);
+  const [runs, setRunsState] = useState<readonly ListedRun[] | undefined>(undefined);
   // The rows shown, for the poll's merge and "Load more", which build on them.
-  const shown = useRef<readonly Run[] | undefined>(undefined);
-  const setRuns = (next: readonly Run[] | undefined) => {
+  const shown = useRef<readonly ListedRun[] | undefined>(undefined);
+  const setRuns = (next: readonly ListedRun[] | undefined) => {
     shown.current = next;
     setRunsState(next);
   };
@@ -43,18 +52,18 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
     setNewRuns(new Set());
     setError(undefined);
     const request = listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize });
-    const failed = failureHandler(signal, signedOut, setError);
+    const failed = callFailureHandler(signal, signedOut, setError);
     // Polls wait for the previous answer, so a slow service never has two in flight.
     const poll = async () => {
       try {
-        const page = await api.runs.listRuns(request, { signal });
+        const page = await listRuns(request, { token, signal });
         setError(undefined);
         if (shown.current === undefined) {
           // The first load failed: this page is the first.
-          setRuns(page.runs);
-          setNextPageToken(page.nextPageToken);
+          setRuns(listedRuns(page));
+          setNextPageToken(page.nextPageToken ?? "");
         } else {
-          const merged = mergeFirstPage(shown.current, page.runs);
+          const merged = mergeFirstPage(shown.current, listedRuns(page));
           setRuns(merged.runs);
           if (merged.added.length > 0) {
             setNewRuns((seen) => new Set([...seen, ...merged.added]));
@@ -69,36 +78,38 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
     };
     void (async () => {
       try {
-        const page = await (firstPage?.take(queryKey) ?? api.runs.listRuns(request, { signal }));
+        const page = await (firstPage?.take(queryKey) ?? listRuns(request, { token, signal }));
         if (signal.aborted) {
           return;
         }
-        setRuns(page.runs);
-        setNextPageToken(page.nextPageToken);
+        setRuns(listedRuns(page));
+        setNextPageToken(page.nextPageToken ?? "");
       } catch (err) {
         failed(err);
       }
       if (!signal.aborted) {
         timer = setTimeout(() => void poll(), pollMs);
+        // The first page is shown: now the other pages' script may load, not before.
+        loadConnectedWhenIdle();
       }
     })();
     return () => {
       controller.abort();
       clearTimeout(timer);
     };
-  }, [api, caller.isAdmin, filters, firstPage, queryKey, signedOut]);
+  }, [token, caller.isAdmin, filters, firstPage, queryKey, signedOut]);
 
   const loadMore = async () => {
     const signal = pageController.current?.signal;
     setLoadingMore(true);
     try {
-      const page = await api.runs.listRuns(listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize, pageToken: nextPageToken }), { signal });
+      const page = await listRuns(listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize, pageToken: nextPageToken }), { token, signal });
       const before = shown.current ?? [];
       const ids = new Set(before.map((run) => run.runId));
-      setRuns([...before, ...page.runs.filter((run) => !ids.has(run.runId))]);
-      setNextPageToken(page.nextPageToken);
+      setRuns([...before, ...listedRuns(page).filter((run) => !ids.has(run.runId))]);
+      setNextPageToken(page.nextPageToken ?? "");
     } catch (err) {
-      failureHandler(signal, signedOut, setError)(err);
+      callFailureHandler(signal, signedOut, setError)(err);
     } finally {
       if (signal?.aborted !== true) {
         setLoadingMore(false);
@@ -147,17 +158,17 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
   );
 }
 
-/** How long a run took, or has taken so far; a dash while it runs. */
-function runDuration(run: Run): string {
-  if (run.startedAt === undefined || run.endedAt === undefined) {
+/** How long a run took; a dash while it runs. */
+function runDuration(run: ListedRun): string {
+  if (run.startedAtMs === undefined || run.endedAtMs === undefined) {
     return "—";
   }
-  return formatDuration(timestampMs(run.endedAt) - timestampMs(run.startedAt));
+  return formatDuration(run.endedAtMs - run.startedAtMs);
 }
 
-function RunRow({ run, isNew }: { readonly run: Run; readonly isNew: boolean }) {
-  const started = run.startedAt === undefined ? undefined : timestampDate(run.startedAt);
-  const why = run.status === RunStatus.FAILED ? run.errorCode : stopReasonWords(run.stopReason);
+function RunRow({ run, isNew }: { readonly run: ListedRun; readonly isNew: boolean }) {
+  const started = run.startedAtMs === undefined ? undefined : new Date(run.startedAtMs);
+  const why = run.status === "RUN_STATUS_FAILED" ? run.errorCode : stopReasonWords(run.stopReason);
   return (
     <tr class={isNew ? "new-run" : undefined}>
       <td>
@@ -171,7 +182,7 @@ function RunRow({ run, isNew }: { readonly run: Run; readonly isNew: boolean }) 
       </td>
       <td>{started === undefined ? "—" : <time dateTime={started.toISOString()}>{formatTime(started)}</time>}</td>
       <td class="num">{runDuration(run)}</td>
-      <td class="num">{formatTokens(run.usage?.totalTokens ?? 0)}</td>
+      <td class="num">{formatTokens(run.totalTokens)}</td>
       <td class="num">{formatCost(run.costUsd)}</td>
       <td>
         {run.model}

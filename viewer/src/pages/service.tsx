@@ -9,7 +9,7 @@ import {
   type HealthResponse,
 } from "../../../gen/agent/v1/agent_service_pb.js";
 import { ExperimentStatus, type GetExperimentResultsResponse } from "../../../gen/agent/v1/prompt_service_pb.js";
-import { errorMessage, isAbort, isUnauthenticated } from "../api.js";
+import { errorMessage, isAbort, isUnauthenticated, useApi } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { Fact } from "../components/fact.js";
 import { formatBytes, formatCost, formatCount, formatDuration, formatPercent } from "../format.js";
@@ -47,7 +47,8 @@ const l2Words: Readonly<Record<CacheTierState, string>> = {
 
 /** The service: models and breakers, cache, MCP servers, runs on this replica, running experiments. */
 export function ServicePage() {
-  const { api, signedOut } = useSession();
+  const api = useApi();
+  const { signedOut } = useSession();
   const [health, setHealth] = useState<HealthResponse | undefined>(undefined);
   const [experiments, setExperiments] = useState<readonly GetExperimentResultsResponse[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
