@@ -19,18 +19,23 @@
  * 4. For each measure, loads `/ui/` N times, each in a fresh page of a new browser context (no
  *    cache, no storage) unless said otherwise, and times it in the page, with
  *    `performance.now()` and a `MutationObserver`:
- *    - `first page`: from navigation start (`performance.now()`'s origin) to the moment the
- *      Runs table holds its first page of rows (the first row's link to a run is in the DOM;
- *      the page renders its rows in one go); then where that time went, from the page's
- *      resource timings (document, script, config.json, GetCaller, ListRuns) and Chromium's
- *      count of the time spent running the page's script;
- *    - `first page, assets cached`: the same in one context, page after page, as a returning
- *      visitor with the hashed script and stylesheet in the browser's cache;
+ *    - `first page in the DOM`: from navigation start (`performance.now()`'s origin) to the
+ *      moment the Runs table holds its first page of rows (the first row's link to a run is in
+ *      the DOM; the page renders its rows in one go);
+ *    - `first page painted`: to the end of the frame that shows them (a message posted from
+ *      the next animation frame arrives once that frame is rendered); then where that time
+ *      went, from the page's resource timings (document, script, config.json when asked,
+ *      GetCaller, ListRuns) and Chromium's count of the time spent running the page's script;
+ *    - `first page painted, assets cached`: the same in one context, page after page, as a
+ *      returning visitor with the hashed scripts and stylesheet in the browser's cache;
  *    - `Input contains "refund"` and `Status Failed`: from the click on "Apply filters" (the
  *      unfiltered first page on screen) to the moment the table holds the filtered first page
  *      (its first row is the newest matching run, which is not the newest run).
+ *    The page's probe reports through a DevTools binding (`Runtime.addBinding`): the harness
+ *    runs no script in the page while it loads (Playwright's `waitForFunction` would, on the
+ *    page's main thread, just when the rows are due).
  * 5. Prints p50, p95 and max of each in milliseconds, and the machine's load average (other
- *    work on the machine slows every number); the target is a first page under 300 ms.
+ *    work on the machine slows every number); the target is a first page painted under 300 ms.
  *
  * The numbers include the service's ListRuns on 10,000 rows, Connect over fetch and the page's
  * rendering; not the browser's start nor the service's.
@@ -53,6 +58,8 @@ import { percentile } from "./support/stats.js";
 const runCount = 10_000;
 const loads = Number(process.env["VIEWER_BENCH_LOADS"] ?? "20");
 const firstPageTargetMs = 300;
+/** The DevTools binding the page's probe reports through. */
+const probeBinding = "viewerBenchReport";
 const needle = "refund";
 
 const principals = ["svc-orders", "svc-billing", "svc-search", "svc-support", "svc-reports", "ops", "ada", "grace"];
@@ -204,8 +211,10 @@ async function seedStore(dataDir: string): Promise<RunRow[]> {
 function pageProbe(token: string, expectedFirst: string): string {
   return `(() => {
     sessionStorage.setItem("agent-viewer.token", ${JSON.stringify(token)});
-    const probe = { firstRowsAt: undefined, firstRowCount: 0, clickedAt: undefined, filteredAt: undefined };
+    const probe = { firstRowsAt: undefined, firstPaintedAt: undefined, firstRowCount: 0, clickedAt: undefined, filteredAt: undefined };
     globalThis.viewerBench = probe;
+    // Through a DevTools binding: the harness waits without running any script of its own in the page.
+    const report = () => globalThis.${probeBinding}?.(JSON.stringify(probe));
     const rowLinks = () => document.querySelectorAll('table tr a[href^="/ui/runs/"]');
     const check = () => {
       const links = rowLinks();
@@ -213,9 +222,16 @@ function pageProbe(token: string, expectedFirst: string): string {
       if (probe.firstRowsAt === undefined && links.length > 0) {
         probe.firstRowsAt = now;
         probe.firstRowCount = links.length;
+        // The frame that shows them: a message posted from its animation frame arrives once it is rendered.
+        requestAnimationFrame(() => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => { probe.firstPaintedAt = performance.now(); report(); };
+          channel.port2.postMessage(undefined);
+        });
       }
       if (probe.clickedAt !== undefined && probe.filteredAt === undefined && links[0]?.textContent?.trim() === ${JSON.stringify(expectedFirst)}) {
         probe.filteredAt = now;
+        report();
       }
     };
     new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
@@ -228,6 +244,7 @@ function pageProbe(token: string, expectedFirst: string): string {
 
 interface Probe {
   readonly firstRowsAt?: number;
+  readonly firstPaintedAt?: number;
   readonly firstRowCount: number;
   readonly clickedAt?: number;
   readonly filteredAt?: number;
@@ -243,6 +260,8 @@ interface FilterMeasure {
 /** What one load of `/ui/` measured, in milliseconds from navigation start. */
 interface LoadResult {
   readonly firstPageMs: number;
+  /** To the end of the frame that first shows the rows. */
+  readonly firstPaintedMs: number;
   readonly rows: number;
   /** From the click on "Apply filters" to the filtered first page. */
   readonly filteredMs?: number;
@@ -280,10 +299,34 @@ async function loadOnce(browser: Browser, url: string, token: string, newestRun:
     await page.addInitScript({ content: pageProbe(token, filter?.expectedFirst ?? "") });
     const devtools = await context.newCDPSession(page);
     await devtools.send("Performance.enable");
+    const reports: Probe[] = [];
+    const waiting = new Set<() => void>();
+    devtools.on("Runtime.bindingCalled", ({ name, payload }) => {
+      if (name === probeBinding) {
+        reports.push(JSON.parse(payload) as Probe);
+        for (const wake of waiting) wake();
+      }
+    });
+    await devtools.send("Runtime.enable");
+    await devtools.send("Runtime.addBinding", { name: probeBinding });
+    /** The first report of the probe that `done` accepts (polling the page would run the harness's script in it). */
+    const reported = (done: (probe: Probe) => boolean) =>
+      new Promise<Probe>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("the page did not report in 30 s")), 30_000);
+        const check = () => {
+          const found = reports.find(done);
+          if (found !== undefined) {
+            clearTimeout(timer);
+            waiting.delete(check);
+            resolve(found);
+          }
+        };
+        waiting.add(check);
+        check();
+      });
     await page.goto(`${url}/ui/`);
     // Functions, not strings, for the page: the viewer's CSP allows no 'unsafe-eval'.
-    await page.waitForFunction(() => (globalThis as unknown as { viewerBench: Probe }).viewerBench.firstRowsAt !== undefined, undefined, { timeout: 30_000 });
-    const first = await page.evaluate(() => (globalThis as unknown as { viewerBench: Probe }).viewerBench);
+    const first = await reported((probe) => probe.firstPaintedAt !== undefined);
     const firstLink = (await page.getByRole("table", { name: "Runs", exact: true }).getByRole("row").nth(1).getByRole("link").first().textContent())?.trim();
     if (firstLink !== newestRun) {
       throw new Error(`the first row is ${firstLink}, not the newest run ${newestRun}`);
@@ -294,19 +337,20 @@ async function loadOnce(browser: Browser, url: string, token: string, newestRun:
       const seconds = (name: string) => metrics.find((metric) => metric.name === name)?.value ?? Number.NaN;
       return {
         firstPageMs: first.firstRowsAt ?? Number.NaN,
+        firstPaintedMs: first.firstPaintedAt ?? Number.NaN,
         rows: first.firstRowCount,
         milestones: {
           ...(await milestonesOf(page)),
           "rows in the table": first.firstRowsAt ?? Number.NaN,
+          "rows painted": first.firstPaintedAt ?? Number.NaN,
           "script time in the page (of it)": seconds("ScriptDuration") * 1000,
         },
       };
     }
     await filter.apply(page);
     await page.getByRole("form", { name: "Filters", exact: true }).getByRole("button", { name: "Apply filters", exact: true }).click();
-    await page.waitForFunction(() => (globalThis as unknown as { viewerBench: Probe }).viewerBench.filteredAt !== undefined, undefined, { timeout: 30_000 });
-    const filtered = await page.evaluate(() => (globalThis as unknown as { viewerBench: Probe }).viewerBench);
-    return { firstPageMs: first.firstRowsAt ?? Number.NaN, rows: first.firstRowCount, filteredMs: (filtered.filteredAt ?? Number.NaN) - (filtered.clickedAt ?? Number.NaN) };
+    const filtered = await reported((probe) => probe.filteredAt !== undefined);
+    return { firstPageMs: first.firstRowsAt ?? Number.NaN, firstPaintedMs: first.firstPaintedAt ?? Number.NaN, rows: first.firstRowCount, filteredMs: (filtered.filteredAt ?? Number.NaN) - (filtered.clickedAt ?? Number.NaN) };
   } finally {
     await (warm === undefined ? context.close() : page.close());
   }
@@ -357,30 +401,33 @@ async function main(): Promise<void> {
 
     const results: { measure: string; samples: number[] }[] = [];
     const firstPage: number[] = [];
+    const firstPainted: number[] = [];
     const milestones = new Map<string, number[]>();
     let rows = 0;
     for (let load = 0; load < loads; load += 1) {
       const result = await loadOnce(browser, service.url, token, newestRun);
       firstPage.push(result.firstPageMs);
+      firstPainted.push(result.firstPaintedMs);
       rows = result.rows;
       for (const [step, at] of Object.entries(result.milestones ?? {})) {
         milestones.set(step, [...(milestones.get(step) ?? []), at]);
       }
     }
-    results.push({ measure: `first page (${rows} rows)`, samples: firstPage });
+    results.push({ measure: `first page (${rows} rows) in the DOM`, samples: firstPage });
+    results.push({ measure: "first page painted", samples: firstPainted });
     // A returning visitor: the same context, the script and stylesheet from its cache.
     const warm = await newViewerContext(browser);
     const warmPage: number[] = [];
     try {
       for (let load = 0; load <= loads; load += 1) {
-        const { firstPageMs } = await loadOnce(browser, service.url, token, newestRun, undefined, warm);
+        const { firstPaintedMs } = await loadOnce(browser, service.url, token, newestRun, undefined, warm);
         // The first load fills the cache.
-        if (load > 0) warmPage.push(firstPageMs);
+        if (load > 0) warmPage.push(firstPaintedMs);
       }
     } finally {
       await warm.close();
     }
-    results.push({ measure: "first page, assets cached", samples: warmPage });
+    results.push({ measure: "first page painted, assets cached", samples: warmPage });
     for (const filter of filters) {
       const samples: number[] = [];
       for (let load = 0; load < loads; load += 1) {
@@ -401,8 +448,8 @@ async function main(): Promise<void> {
     }
     const [one, five, fifteen] = loadavg();
     console.log(`\nload average while measured: ${one?.toFixed(2)} ${five?.toFixed(2)} ${fifteen?.toFixed(2)} on ${availableParallelism()} cores`);
-    const p95 = percentile([...firstPage].sort((a, b) => a - b), 95);
-    console.log(`\nfirst page p95 ${p95.toFixed(1)} ms: ${p95 < firstPageTargetMs ? "under" : "OVER"} the ${firstPageTargetMs} ms target`);
+    const p95 = percentile([...firstPainted].sort((a, b) => a - b), 95);
+    console.log(`\nfirst page painted p95 ${p95.toFixed(1)} ms: ${p95 < firstPageTargetMs ? "under" : "OVER"} the ${firstPageTargetMs} ms target`);
   } finally {
     await browser?.close();
     await stopAll(service, simulator);
