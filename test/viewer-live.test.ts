@@ -9,6 +9,7 @@ import { launchChromium } from "./support/chromium.js";
 import type { TestService } from "./support/test-service.js";
 import { buildViewerForTests, type ViewerBuildDir } from "./support/viewer/built-viewer.js";
 import { openViewerPage, type ViewerPage } from "./support/viewer/viewer-page.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 import { serviceClients, startViewerService, type ServiceClients } from "./support/viewer/viewer-service.js";
 
 // A run opened in the viewer while it runs: its text arrives on the page as the model writes
@@ -85,8 +86,8 @@ async function glimpse(page: Page): Promise<Glimpse> {
   return { lastWord: Math.max(-1, ...words), running: summary.includes("Running") };
 }
 
-async function openRun(runId: string): Promise<ViewerPage> {
-  const viewerPage = await openViewerPage(browser, `${svc.url}/ui/runs/${runId}`);
+async function openRun(runId: string, origin = svc.url): Promise<ViewerPage> {
+  const viewerPage = await openViewerPage(browser, `${origin}/ui/runs/${runId}`);
   opened.push(viewerPage);
   await viewerPage.page.getByRole("heading", { level: 1, name: `Run ${runId}`, exact: true }).waitFor();
   return viewerPage;
@@ -124,6 +125,48 @@ describe("a slow run opened in the viewer while it runs", () => {
     const { run: stored } = await clients.runs.getRun({ runId });
     expect(stored?.status).toBe(RunStatus.COMPLETED);
     expect(errors).toEqual([]);
+  }, 120_000);
+
+  it("keeps following it when its connection to the service is cut mid-run: it resumes from the events it has and ends in its final state", async () => {
+    // The page reaches the service through a proxy the test cuts; the run itself goes on.
+    const { port } = new URL(svc.url);
+    const proxy: TcpProxy = await startTcpProxy({ host: "127.0.0.1", port: Number(port) });
+    try {
+      const run = startRun(`Tell me another story #words ${finishedRunWords}`);
+      const runId = await run.runId();
+      const { page, errors } = await openRun(runId, `http://127.0.0.1:${proxy.port}`);
+      await page.evaluate(() => Object.assign(globalThis, { viewerTestDocument: true }));
+      // Each WatchRun's request: one enveloped JSON message (a 5-byte prefix, then the JSON).
+      const watches: { afterSeq?: number }[] = [];
+      page.on("request", (request) => {
+        const body = request.postDataBuffer();
+        if (new URL(request.url()).pathname.endsWith("/WatchRun") && body !== null) {
+          watches.push(JSON.parse(body.subarray(5).toString("utf8")) as { afterSeq?: number });
+        }
+      });
+      await expect.poll(async () => (await glimpse(page)).lastWord, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(0);
+      const beforeCut = await glimpse(page);
+
+      proxy.cut();
+      // The outage is said on the page while it lasts; the run goes on without it.
+      await page.getByRole("alert").getByText("The service is unavailable", { exact: false }).waitFor({ timeout: 30_000 });
+      expect(run.hasEnded()).toBe(false);
+      proxy.restore();
+
+      await run.done;
+      await expect.poll(() => summaryText(page), { timeout: 30_000 }).toContain("Completed");
+      await page.getByRole("region", { name: "Output", exact: true }).getByText(`w${finishedRunWords - 1}-`).waitFor();
+      expect((await glimpse(page)).lastWord).toBeGreaterThan(beforeCut.lastWord);
+      expect(await page.getByRole("alert").count()).toBe(0);
+      expect(await page.evaluate(() => "viewerTestDocument" in globalThis)).toBe(true);
+      // Watched again after the cut, from the events it had, not from the start.
+      expect(watches.length).toBeGreaterThanOrEqual(1);
+      expect(watches.at(-1)?.afterSeq ?? 0).toBeGreaterThan(0);
+      // Only the browser's own reports of the refused connections; nothing from the page.
+      expect(errors.filter((error) => !error.includes("net::ERR_"))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   }, 120_000);
 
   it("is stopped by its Cancel run button: the model's request is aborted and the page shows it canceled", async () => {

@@ -58,6 +58,10 @@ function codeName(code: Code): CodeName {
 /** The failures of the Connect client, and of `call-json.ts`. */
 const classify: Classify = (err) => {
   if (err instanceof ConnectError) {
+    // fetch's own failure (no answer at all), which connect-web passes on as the cause.
+    if (err.code === Code.Unknown && err.cause instanceof TypeError) {
+      return { code: "unavailable", message: "the service could not be reached" };
+    }
     return { code: codeName(err.code), message: err.rawMessage };
   }
   return classifyCallError(err);
@@ -72,6 +76,11 @@ export const failureHandler = failureHandlerOf(classify);
 /** True when the service refused the credentials: the page goes back to sign-in. */
 export function isUnauthenticated(err: unknown): boolean {
   return isUnauthenticatedOf(err, classify);
+}
+
+/** True for a failure that asking again later may cure: the service could not be reached, or said it is unavailable. */
+export function isRetryable(err: unknown): boolean {
+  return classify(err)?.code === "unavailable";
 }
 
 /** A sentence for the page about a failed call: what happened and, where it helps, what to do. */

@@ -3,7 +3,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { StreamResponse } from "../../../gen/agent/v1/agent_service_pb.js";
 import { StopReasonSchema } from "../../../gen/agent/v1/run_pb.js";
 import { RunStatus, RunStatusSchema, type Run } from "../../../gen/agent/v1/run_service_pb.js";
-import { failureHandler, isAbort, isUnauthenticated, useApi, type Api } from "../api.js";
+import { errorMessage, failureHandler, isAbort, isRetryable, isUnauthenticated, useApi, type Api } from "../api.js";
 import { ErrorAlert } from "../components/error-alert.js";
 import { enumJson } from "../enum-json.js";
 import { Fact } from "../components/fact.js";
@@ -21,9 +21,11 @@ interface RunView {
   readonly timeline: Timeline;
 }
 
-/** How long to keep asking for the record of a run whose stream ended but whose end is not written yet. */
-const settleAttempts = 20;
+/** How long to wait before watching again a run whose stream ended but whose end is not written yet. */
 const settleDelayMs = 250;
+/** The first and the longest wait before asking again after the service did not answer. */
+const retryFirstMs = 250;
+const retryMaxMs = 5_000;
 
 /** `GetRun` with every event, page by page (`events_after_seq` while `more_events`). */
 async function loadRun(api: Api, runId: string, signal: AbortSignal): Promise<RunView> {
@@ -72,37 +74,57 @@ export function RunDetailPage({ runId }: { readonly runId: string }) {
     const { signal } = controller;
     pageSignal.current = signal;
     const failed = failureHandler(signal, signedOut, setError);
+    /** The record, asked again through an outage of the service (the alert says so meanwhile). */
+    const reload = async (): Promise<RunView> => {
+      for (let delay = retryFirstMs; ; delay = Math.min(delay * 2, retryMaxMs)) {
+        try {
+          const fresh = await loadRun(api, runId, signal);
+          setError(undefined);
+          return fresh;
+        } catch (err) {
+          if (!isRetryable(err) || signal.aborted) {
+            throw err;
+          }
+          setError(errorMessage(err));
+          await sleep(delay, signal);
+        }
+      }
+    };
     void (async () => {
       try {
         let loaded = await loadRun(api, runId, signal);
         setView(loaded);
-        if (loaded.run.status !== RunStatus.RUNNING) {
-          return;
-        }
-        setLive(true);
-        try {
-          for await (const answer of api.runs.watchRun({ runId, afterSeq: loaded.timeline.lastSeq }, { signal })) {
-            const event = answer.event;
-            if (event !== undefined) {
-              setView((current) => (current === undefined ? current : { ...current, timeline: foldEvent(current.timeline, event) }));
+        /** Watches in a row that brought no event: each waits longer before the next. */
+        let fruitless = 0;
+        while (loaded.run.status === RunStatus.RUNNING && !signal.aborted) {
+          setLive(true);
+          let delivered = false;
+          try {
+            for await (const answer of api.runs.watchRun({ runId, afterSeq: loaded.timeline.lastSeq }, { signal })) {
+              const event = answer.event;
+              if (event !== undefined) {
+                delivered = true;
+                setView((current) => (current === undefined ? current : { ...current, timeline: foldEvent(current.timeline, event) }));
+              }
             }
+          } catch (err) {
+            if (isAbort(err, signal) || isUnauthenticated(err)) {
+              throw err;
+            }
+            // A failed or canceled run ends its watch with the error its caller got, a cut stream
+            // with another: the record tells them apart.
           }
-        } catch (err) {
-          // A failed or canceled run ends its watch with the error its caller got: the record says the rest.
-          if (isAbort(err, signal) || isUnauthenticated(err)) {
-            throw err;
+          fruitless = delivered ? 0 : fruitless + 1;
+          // The record: every event so far, and the final state once the end is written. A run
+          // still running is watched again from its last event: after a cut, once the service
+          // answers again, and after a stream that ended before the record did, shortly.
+          loaded = await reload();
+          setView(loaded);
+          if (loaded.run.status === RunStatus.RUNNING) {
+            await sleep(fruitless === 0 ? settleDelayMs : Math.min(retryFirstMs * 2 ** (fruitless - 1), retryMaxMs), signal);
           }
-        }
-        // The stream has ended: the record has the final state, once the end is written.
-        for (let attempt = 0; attempt < settleAttempts && !signal.aborted; attempt += 1) {
-          loaded = await loadRun(api, runId, signal);
-          if (loaded.run.status !== RunStatus.RUNNING) {
-            break;
-          }
-          await sleep(settleDelayMs, signal);
         }
         setLive(false);
-        setView(loaded);
       } catch (err) {
         setLive(false);
         failed(err);
