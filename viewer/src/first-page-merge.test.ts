@@ -13,6 +13,15 @@ describe("mergeFirstPage", () => {
     expect(merged.added).toEqual(["e", "d"]);
   });
 
+  it("replaces the list when every run of the fresh page is new: more started than a page holds", () => {
+    const shown = [run("b"), run("a")];
+    const merged = mergeFirstPage(shown, [run("z"), run("y")]);
+    expect(merged).toEqual({ runs: [run("z"), run("y")], added: ["z", "y"], replaced: true });
+    // Not for a list that had nothing to lose.
+    expect(mergeFirstPage([], [run("z")]).replaced).toBe(false);
+    expect(mergeFirstPage(shown, [run("c"), run("b")]).replaced).toBe(false);
+  });
+
   it("adds nothing when nothing is new", () => {
     const shown = [run("b"), run("a")];
     expect(mergeFirstPage(shown, [run("b")]).added).toEqual([]);

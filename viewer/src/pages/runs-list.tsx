@@ -65,6 +65,10 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
         } else {
           const merged = mergeFirstPage(shown.current, listedRuns(page));
           setRuns(merged.runs);
+          if (merged.replaced) {
+            // The list starts again from the newest: "Load more" goes on from this page.
+            setNextPageToken(page.nextPageToken ?? "");
+          }
           if (merged.added.length > 0) {
             setNewRuns((seen) => new Set([...seen, ...merged.added]));
           }
