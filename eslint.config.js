@@ -120,12 +120,13 @@ export default tseslint.config(
     },
   },
   {
-    // The run viewer: browser code, checked against its own project (DOM types, preact's JSX).
+    // The run viewer: browser code, checked against its own project (DOM types, preact's JSX; its
+    // build script and unit tests against tsconfig.node.json).
     // Browser globals are the DOM lib's: TypeScript checks every name, so `no-undef` stays off
     // for TypeScript files, as everywhere.
     files: ["viewer/**/*.{ts,tsx}"],
     languageOptions: {
-      parserOptions: { project: "./viewer/tsconfig.json", tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ["./viewer/tsconfig.json", "./viewer/tsconfig.node.json"], tsconfigRootDir: import.meta.dirname },
     },
   },
   {
