@@ -2,7 +2,10 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createAgentClient, type ExecuteResponse } from "../client/index.js";
+import { PromptRole, PromptService } from "../gen/agent/v1/prompt_service_pb.js";
 import type { SimulatorRequestEvent } from "../server/simulator/index.js";
 import { childrenOf, findSpan, startOtlpReceiver, type OtlpReceiver } from "./support/otlp/index.js";
 import { startTestService, type TestService } from "./support/test-service.js";
@@ -140,7 +143,9 @@ describe.each(Object.keys(callers))("one trace per run, called over %s", (name) 
     ]);
     for (const chat of chats) {
       expect(chat.kind).toBe("client");
-      expect(chat.attributes).toMatchObject({ "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai" });
+      // The default prompt samples at the models' temperature (0) and sets no output-token limit.
+      expect(chat.attributes).toMatchObject({ "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.temperature": 0 });
+      expect(chat.attributes["gen_ai.request.max_tokens"]).toBeUndefined();
       // The model's HTTP call is a child of its chat span, and carried the trace to the model.
       const http = childrenOf(trace, chat);
       expect(http.map((s) => [s.name, s.kind])).toEqual([["POST", "client"]]);
@@ -173,6 +178,35 @@ describe.each(Object.keys(callers))("one trace per run, called over %s", (name) 
     expect(trace).toHaveLength(1 + 1 + chats.length * 2 + tools.length + claims.length);
     // Prompt and completion text are not recorded by default.
     expect(JSON.stringify(trace.map((s) => s.attributes), (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain("Asia/Tokyo?");
+  });
+});
+
+describe("the sampling a turn asked for", () => {
+  it("is on its chat span as sent to the model: the prompt's temperature and output-token limit", async () => {
+    const prompts = createClient(PromptService, createGrpcTransport({ baseUrl: svc.url }));
+    await prompts.registerPrompt({
+      name: "sampled",
+      content: { messages: [{ role: PromptRole.SYSTEM, template: "You answer briefly." }], temperature: 0.4, maxOutputTokens: 256 },
+      activate: true,
+    });
+    receiver.clear();
+    modelRequests.length = 0;
+    const traceId = caller.traceIdPrefix + "5a3d";
+    const client = createAgentClient({ baseUrl: svc.url, protocol: "connect" });
+    try {
+      await client.execute("Hello! Who are you?", { prompt: "sampled", headers: { traceparent: `00-${traceId}-${caller.spanId}-01` } });
+    } finally {
+      client.close();
+    }
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.traceId === traceId && s.kind === "server"));
+    const chats = spans.filter((s) => s.traceId === traceId && s.name.startsWith("chat "));
+    expect(chats.length).toBeGreaterThan(0);
+    for (const chat of chats) {
+      expect(chat.attributes).toMatchObject({ "gen_ai.request.temperature": 0.4, "gen_ai.request.max_tokens": 256 });
+    }
+    // What the spans say is what the model was sent.
+    expect(modelRequests.length).toBe(chats.length);
+    expect(modelRequests.map((request) => [request.temperature, request.maxTokens])).toEqual(chats.map(() => [0.4, 256]));
   });
 });
 

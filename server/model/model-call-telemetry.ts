@@ -52,6 +52,10 @@ export interface ModelCallScope {
   readonly log: Logger | undefined;
   /** The messages sent, recorded only when content recording is on. */
   readonly messages: readonly BaseMessage[];
+  /** The sampling temperature sent: the turn's, else the model's. */
+  readonly temperature: number;
+  /** The output-token limit sent; undefined when the request sets none (the provider's). */
+  readonly maxTokens: number | undefined;
 }
 
 /** The telemetry of one attempt in flight. */
@@ -70,6 +74,8 @@ function baseAttributes(scope: ModelCallScope, cacheHit: boolean) {
     "gen_ai.operation.name": "chat",
     "gen_ai.provider.name": "openai",
     "gen_ai.request.model": scope.model,
+    "gen_ai.request.temperature": scope.temperature,
+    ...(scope.maxTokens === undefined ? {} : { "gen_ai.request.max_tokens": scope.maxTokens }),
     "agent.model.attempt": scope.attempt,
     "agent.model.position": scope.position,
     "agent.model.fallback": scope.position > 0,

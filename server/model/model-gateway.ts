@@ -54,6 +54,11 @@ export interface GatewayModel {
    * with a JSON Schema), so a turn's output format is sent to it. Default false.
    */
   readonly structuredOutput?: boolean | undefined;
+  /**
+   * Its sampling temperature when a turn sets none (the models file's
+   * `temperature`), as its chat model sends it; for the `chat` span. Default 0.
+   */
+  readonly temperature?: number | undefined;
 }
 
 /** Options for {@link createModelGateway}. */
@@ -234,6 +239,8 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         traceContext: request.traceContext,
         log: request.log,
         messages: request.messages,
+        temperature: settings?.temperature ?? model.temperature ?? 0,
+        maxTokens: settings?.maxOutputTokens,
       });
       // The policy retries whole calls; deltas reach the caller as they come.
       // An open breaker rejects at once, without a call. `signal` is this

@@ -71,6 +71,8 @@ export function handleChatCompletions(
     stream: request.stream,
     traceparent,
     responseFormat: request.responseFormat,
+    temperature: request.temperature,
+    maxTokens: request.maxTokens,
   });
 
   const turn = planTurn(request);

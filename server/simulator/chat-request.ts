@@ -46,6 +46,10 @@ const chatRequestSchema = z.object({
   tools: z.array(toolSchema).nullish(),
   tool_choice: z.unknown().optional(),
   response_format: responseFormatSchema.nullish(),
+  // OpenAI's ranges: a request outside them is refused as it would be there.
+  temperature: z.number().min(0).max(2).nullish(),
+  max_tokens: z.number().int().min(1).nullish(),
+  max_completion_tokens: z.number().int().min(1).nullish(),
 });
 
 /** One message of a chat completion request, as the simulator reads it. */
@@ -74,6 +78,10 @@ export interface ChatRequest {
   readonly tools: readonly ChatTool[];
   /** The structured-output mode the request asks for, when `response_format` is a `json_schema`. */
   readonly responseFormat: ChatResponseFormat | undefined;
+  /** The sampling temperature the request set; undefined when it set none. */
+  readonly temperature: number | undefined;
+  /** The output-token limit the request set (`max_completion_tokens`, else `max_tokens`); undefined when none. */
+  readonly maxTokens: number | undefined;
 }
 
 /** Why a request body was rejected, shaped for an OpenAI `invalid_request_error`. */
@@ -124,6 +132,8 @@ export function parseChatRequest(
       includeUsage: data.stream_options?.include_usage === true,
       tools: data.tool_choice === "none" ? [] : (data.tools ?? []),
       responseFormat: responseFormatOf(data.response_format),
+      temperature: data.temperature ?? undefined,
+      maxTokens: data.max_completion_tokens ?? data.max_tokens ?? undefined,
     },
   };
 }

@@ -12,6 +12,10 @@ export interface SimulatorRequestEvent {
   readonly traceparent: string | undefined;
   /** The `json_schema` response format the request asked for, if any, so tests can see structured output was requested. */
   readonly responseFormat: ChatResponseFormat | undefined;
+  /** The sampling temperature the request set; undefined when it set none. */
+  readonly temperature: number | undefined;
+  /** The output-token limit the request set (`max_completion_tokens`, else `max_tokens`); undefined when none. */
+  readonly maxTokens: number | undefined;
 }
 
 /** Payload of the simulator's `aborted` event. */

@@ -299,6 +299,8 @@ describe("simulator over HTTP", () => {
     ["empty messages", JSON.stringify({ model: "sim-small", messages: [] }), "messages"],
     ["a message with an unknown role", JSON.stringify({ model: "sim-small", messages: [{ role: "robot", content: "x" }] }), "messages[0].role"],
     ["a json_schema response format without its schema", JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "x" }], response_format: { type: "json_schema" } }), "response_format.json_schema"],
+    ["a temperature above 2", JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "x" }], temperature: 2.5 }), "temperature"],
+    ["an output-token limit of 0", JSON.stringify({ model: "sim-small", messages: [{ role: "user", content: "x" }], max_tokens: 0 }), "max_tokens"],
   ])("for %s", (_case, body, param) => {
     it("answers 400 with an OpenAI-style error", async () => {
       const response = await fetch(`${sim.url}/chat/completions`, { method: "POST", body });
@@ -307,6 +309,25 @@ describe("simulator over HTTP", () => {
       expect(error).toMatchObject({ type: "invalid_request_error", param });
       expect(error.message).toEqual(expect.any(String));
     });
+  });
+
+  it("tells its listeners the sampling a request set: temperature and the output-token limit of either name", async () => {
+    const seen: SimulatorRequestEvent[] = [];
+    const listener = (event: SimulatorRequestEvent) => seen.push(event);
+    sim.events.on("request", listener);
+    try {
+      const messages = [{ role: "user" as const, content: "Hello" }];
+      await client.chat.completions.create({ model: "sim-small", messages, temperature: 0.7, max_tokens: 64 });
+      await client.chat.completions.create({ model: "sim-small", messages, max_completion_tokens: 32 });
+      await client.chat.completions.create({ model: "sim-small", messages });
+    } finally {
+      sim.events.off("request", listener);
+    }
+    expect(seen.map((event) => [event.temperature, event.maxTokens])).toEqual([
+      [0.7, 64],
+      [undefined, 32],
+      [undefined, undefined],
+    ]);
   });
 
   it("answers 404 for unknown paths", async () => {

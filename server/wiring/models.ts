@@ -101,6 +101,7 @@ export async function wireModels(options: ModelWiringOptions, closers: Closers):
         ),
         policy: createModelPolicy(model.policy),
         structuredOutput: model.structuredOutput,
+        temperature: model.temperature,
         cacheSampled: model.cacheAnyTemperature,
         // Sampled answers differ from call to call: cached only when a deployment opts in.
         cacheScope:
