@@ -15,6 +15,8 @@ const repoRoot = join(import.meta.dirname, "..");
 const stdioServerScript = join(import.meta.dirname, "support", "mcp", "stdio-mcp-server.ts");
 const firstToken = "mcp-token-first-0123456789";
 const secondToken = "mcp-token-second-9876543210";
+/** The stdio server's own secret, which it prints when it refuses to start. */
+const localToken = "mcp-local-token-5647382910";
 /**
  * Fast pings and short backoff, so that losses and returns show in Health within a moment; a long
  * connect timeout, because a stdio server here is Node.js loading TypeScript, which takes seconds
@@ -41,7 +43,7 @@ beforeAll(async () => {
           command: process.execPath,
           args: ["--import", "tsx", stdioServerScript],
           cwd: repoRoot,
-          env: { MCP_PID_FILE: join(dir, "stdio.pid"), MCP_DOWN_FILE: join(dir, "stdio.down") },
+          env: { MCP_PID_FILE: join(dir, "stdio.pid"), MCP_DOWN_FILE: join(dir, "stdio.down"), MCP_TEST_TOKEN: { env: "LOCAL_MCP_TOKEN" } },
           prefix: "local_",
           ...quick,
         },
@@ -61,6 +63,7 @@ beforeAll(async () => {
     AGENT_CACHE: "off",
     AGENT_MCP_SERVERS_FILE: join(dir, "mcp-servers.json"),
     WEATHER_TOKEN_FILE: join(dir, "token"),
+    LOCAL_MCP_TOKEN: localToken,
   });
   client = createClient(AgentService, createGrpcTransport({ baseUrl: svc.url }));
 }, 60_000);
@@ -199,6 +202,10 @@ describe("tools of MCP servers", () => {
       // Each attempt starts Node.js with tsx, which takes seconds on a busy machine.
       .poll(() => svc.logs.some((line) => line["mcp_server"] === "local" && String(line["stderr"]).startsWith("not starting:")), { timeout: 20_000 })
       .toBe(true);
+    // The token the server printed is not in the logs: the line is there, without it.
+    const said = svc.logs.filter((line) => line["mcp_server"] === "local" && String(line["stderr"]).startsWith("not starting:"));
+    expect(said.every((line) => String(line["stderr"]).endsWith("(token [redacted])"))).toBe(true);
+    expect(svc.logs.some((line) => JSON.stringify(line).includes(localToken))).toBe(false);
 
     rmSync(join(dir, "stdio.down"));
     await expect.poll(async () => (await mcpServer("local"))?.state, { timeout: 20_000 }).toBe(McpServerState.CONNECTED);

@@ -41,12 +41,22 @@ export function describeMcpFailure(err: unknown, secrets: readonly string[]): st
       parts.push(message);
     }
   }
-  let text = parts.join(": ") || "unknown error";
+  const text = scrubSecrets(parts.join(": ") || "unknown error", secrets);
+  return text.length <= maxDescriptionChars ? text : `${text.slice(0, maxDescriptionChars)}…`;
+}
+
+/**
+ * `text` with every value of `secrets` (an MCP server's header and environment values) replaced
+ * by `[redacted]`: for what a server says back (its errors, its standard error), which may echo
+ * them. Values under 8 characters ("1", "on") are not secrets worth scrubbing and would mangle
+ * the text.
+ */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let scrubbed = text;
   for (const secret of secrets) {
-    // Short values ("1", "on") are not secrets worth scrubbing and would mangle the text.
     if (secret.length >= 8) {
-      text = text.replaceAll(secret, "[redacted]");
+      scrubbed = scrubbed.replaceAll(secret, "[redacted]");
     }
   }
-  return text.length <= maxDescriptionChars ? text : `${text.slice(0, maxDescriptionChars)}…`;
+  return scrubbed;
 }

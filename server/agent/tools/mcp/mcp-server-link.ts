@@ -9,7 +9,7 @@ import { isToolRegistrationError, ToolRegistrationError } from "../tool-registra
 import type { ToolRegistry } from "../tool-registry.js";
 import { createMcpAgentTool } from "./mcp-agent-tool.js";
 import { openMcpConnection, type McpConnection } from "./mcp-connection.js";
-import { describeMcpFailure } from "./mcp-errors.js";
+import { describeMcpFailure, scrubSecrets } from "./mcp-errors.js";
 import type { ResolvedMcpServerOptions } from "./mcp-server-options.js";
 
 /**
@@ -110,7 +110,11 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
             values,
             onClosed: () => lose(current, new Error(server.transport.kind === "stdio" ? "the server process exited" : "the server closed the connection")),
             onError: () => check(current),
-            onStderr: (line) => log.info({ stderr: line.length <= maxStderrLineChars ? line : `${line.slice(0, maxStderrLineChars)}…` }, "MCP server wrote to standard error"),
+            onStderr: (line) => {
+              // Without the values it was given: a server that prints its environment must not put a key in the logs.
+              const said = scrubSecrets(line, secretsInUse);
+              log.info({ stderr: said.length <= maxStderrLineChars ? said : `${said.slice(0, maxStderrLineChars)}…` }, "MCP server wrote to standard error");
+            },
           },
           signal,
         );
