@@ -87,7 +87,7 @@ describe("tools of MCP servers", () => {
     const health = await client.health({});
     // Start-up waited for each first attempt, and none failed.
     expect(health.mcpServers.map(({ name, transport, state, toolCount }) => ({ name, transport, state, toolCount }))).toEqual([
-      { name: "local", transport: McpTransport.STDIO, state: McpServerState.CONNECTED, toolCount: 2 },
+      { name: "local", transport: McpTransport.STDIO, state: McpServerState.CONNECTED, toolCount: 3 },
       { name: "remote", transport: McpTransport.STREAMABLE_HTTP, state: McpServerState.CONNECTED, toolCount: 2 },
       { name: "remote_hasty", transport: McpTransport.STREAMABLE_HTTP, state: McpServerState.CONNECTED, toolCount: 1 },
     ]);
@@ -184,6 +184,18 @@ describe("tools of MCP servers", () => {
     expect(sentSince).not.toContain(`Bearer ${firstToken}`);
     const back = await client.execute({ input: '#call remote_forecast {"city": "Oslo"}' });
     expect(toolCallsOf(back)[0]).toMatchObject({ status: ToolCallStatus.OK, result: "Forecast for Oslo: sunny, 21 °C, for 1 day" });
+  });
+
+  it("offers a tool the server adds while connected, once the server says its list of tools changed", async () => {
+    expect((await mcpServer("local"))?.toolCount).toBe(3);
+    const adding = await client.execute({ input: "#call local_add_tool {}" });
+    expect(toolCallsOf(adding)[0]).toMatchObject({ status: ToolCallStatus.OK, result: "added late_greeting" });
+    await expect.poll(async () => (await mcpServer("local"))?.toolCount, { timeout: 10_000 }).toBe(4);
+    const greeted = await client.execute({ input: '#call local_late_greeting {"name": "Ada"}' });
+    expect(toolCallsOf(greeted)[0]).toMatchObject({ name: "local_late_greeting", status: ToolCallStatus.OK, result: "Hello, Ada!" });
+    // The other tools are still offered, once each.
+    const forecast = await client.execute({ input: '#call local_forecast {"city": "Oslo"}' });
+    expect(toolCallsOf(forecast)[0]).toMatchObject({ status: ToolCallStatus.OK, result: "Forecast for Oslo: sunny, 21 °C, for 1 day" });
   });
 
   it("reports a killed stdio server unavailable while it cannot start, and restarts it once it can", async () => {

@@ -6,12 +6,15 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { ResolvedMcpServerOptions } from "./mcp-server-options.js";
 
 /** One open connection to an MCP server, and the tools it listed when it opened. */
 export interface McpConnection {
   /** The server's tools as LangChain tools (through `@langchain/mcp-adapters`), bound to this connection. */
   readonly tools: readonly DynamicStructuredTool[];
+  /** Lists the server's tools again (after it said its list changed); rejects when it does not answer within `timeoutMs`. */
+  listTools(timeoutMs: number): Promise<readonly DynamicStructuredTool[]>;
   /** Pings the server; rejects when it does not answer within `timeoutMs` or the connection is gone. */
   ping(timeoutMs: number): Promise<void>;
   /** Closes the connection (and stops a stdio server's process); never rejects. */
@@ -31,6 +34,8 @@ export interface McpConnectionOptions {
   readonly onError: (error: Error) => void;
   /** Each line a stdio server writes to its standard error. */
   readonly onStderr: (line: string) => void;
+  /** The server said its list of tools changed (`notifications/tools/list_changed`). */
+  readonly onToolsChanged: () => void;
 }
 
 /**
@@ -59,6 +64,11 @@ export async function openMcpConnection(options: McpConnectionOptions, signal: A
       options.onError(error);
     }
   };
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    if (!closing) {
+      options.onToolsChanged();
+    }
+  });
   // Closing is what stops a pending initialize or tools/list: the SDK's requests take no signal of ours.
   const abort = (): void => void close();
   signal.addEventListener("abort", abort, { once: true });
@@ -68,6 +78,18 @@ export async function openMcpConnection(options: McpConnectionOptions, signal: A
     signal.throwIfAborted();
     return {
       tools,
+      async listTools(timeoutMs) {
+        // The adapters' own tools/list takes no timeout: a server that does not answer is a lost one.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not list its tools within ${timeoutMs} ms`)), timeoutMs);
+        });
+        try {
+          return await Promise.race([loadMcpTools(server.name, client, { throwOnLoadError: false }), timedOut]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
       async ping(timeoutMs) {
         await client.ping({ timeout: timeoutMs });
       },

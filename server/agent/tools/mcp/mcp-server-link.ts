@@ -93,6 +93,10 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
   let opening: Promise<unknown> | undefined;
   let reconnecting: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
+  let refreshing = false;
+  /** The tools of {@link registered}, to offer again when a new list cannot be. */
+  let offered: readonly AgentTool[] = [];
+  let refreshAgain = false;
 
   const describe = (err: unknown) => describeMcpFailure(err, secretsInUse);
 
@@ -110,6 +114,7 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
             values,
             onClosed: () => lose(current, new Error(server.transport.kind === "stdio" ? "the server process exited" : "the server closed the connection")),
             onError: () => check(current),
+            onToolsChanged: () => void refreshTools(current),
             onStderr: (line) => {
               // Without the values it was given: a server that prints its environment must not put a key in the logs.
               const said = scrubSecrets(line, secretsInUse);
@@ -135,7 +140,7 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
       throw closing.signal.reason;
     }
     try {
-      register(toolsOf(opened, current));
+      register(toolsOf(opened.tools, current));
     } catch (err) {
       await opened.close();
       throw err;
@@ -148,10 +153,10 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
   }
 
   /** The connection's tools the agent may call, as agent tools, after the allow-list and the name rules. */
-  function toolsOf(opened: McpConnection, current: number): AgentTool[] {
+  function toolsOf(listedTools: McpConnection["tools"], current: number): AgentTool[] {
     const tools: AgentTool[] = [];
     const listed = new Set<string>();
-    for (const tool of opened.tools) {
+    for (const tool of listedTools) {
       listed.add(tool.name);
       if (server.tools !== undefined && !server.tools.has(tool.name)) {
         continue;
@@ -198,10 +203,12 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
       );
     }
     const names: string[] = [];
+    const kept: AgentTool[] = [];
     for (const tool of tools) {
       try {
         registry.register(tool);
         names.push(tool.name);
+        kept.push(tool);
       } catch (err) {
         if (!isToolRegistrationError(err)) {
           throw err;
@@ -210,7 +217,56 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
       }
     }
     registered = names;
+    offered = kept;
     options.onToolsRegistered?.(names);
+  }
+
+  /**
+   * The server said its tools changed: list them again and offer the new list in place of the old
+   * one. One listing at a time; a change said during one lists again after it. A listing that
+   * fails is a lost connection (the reconnect lists them anyway); a new name that collides with
+   * another tool keeps the old list, with the error logged.
+   */
+  async function refreshTools(current: number): Promise<void> {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      do {
+        refreshAgain = false;
+        const open = connection;
+        if (open === undefined || generation !== current || state !== "connected") {
+          return;
+        }
+        let listed: McpConnection["tools"];
+        try {
+          listed = await open.listTools(server.connectTimeoutMs);
+        } catch (err) {
+          lose(current, err);
+          return;
+        }
+        if (generation !== current || state !== "connected") {
+          return;
+        }
+        const before = offered;
+        unregisterAll();
+        try {
+          register(toolsOf(listed, current));
+        } catch (err) {
+          if (!isToolRegistrationError(err)) {
+            throw err;
+          }
+          log.error({ reason: err.message }, `MCP server ${server.name} changed its tools, and ${err.message}: its earlier tools stay offered`);
+          register(before);
+          continue;
+        }
+        log.info({ tools: registered }, `MCP server ${server.name} changed its tools: ${registered.length} tools offered`);
+      } while (refreshAgain);
+    } finally {
+      refreshing = false;
+    }
   }
 
   function unregisterAll(): void {
@@ -218,6 +274,7 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
       registry.unregister(name);
     }
     registered = [];
+    offered = [];
   }
 
   /** Pings now, unless a ping is under way; a failed ping loses the connection. */
