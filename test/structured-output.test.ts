@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentService, type ExecuteResponse } from "../gen/agent/v1/agent_service_pb.js";
 import { PromptKind, PromptRole, PromptService } from "../gen/agent/v1/prompt_service_pb.js";
 import { StopReason, type ModelCall } from "../gen/agent/v1/run_pb.js";
+import { RunService } from "../gen/agent/v1/run_service_pb.js";
 import { compileOutputSchema } from "../server/prompts/output-schema.js";
 import type { SimulatorRequestEvent } from "../server/simulator/index.js";
 import { startTestService, type TestService } from "./support/test-service.js";
@@ -25,6 +26,7 @@ const sentimentSchema = {
 let dir: string;
 let svc: TestService;
 let agent: Client<typeof AgentService>;
+let runs: Client<typeof RunService>;
 let prompts: Client<typeof PromptService>;
 
 beforeAll(async () => {
@@ -36,6 +38,7 @@ beforeAll(async () => {
   // The test service's default principal is the local dev one, with every role.
   const transport = createGrpcTransport({ baseUrl: svc.url });
   agent = createClient(AgentService, transport);
+  runs = createClient(RunService, transport);
   prompts = createClient(PromptService, transport);
   await prompts.registerPrompt({
     name: "sentiment",
@@ -90,6 +93,13 @@ describe("a chain with an output schema", () => {
     expect(JSON.parse(result.output)).toEqual(result.structuredOutput);
     expect(modelCalls(result).map((call) => call.outputErrors)).toEqual([[]]);
     expect(requests.map((request) => request.responseFormat)).toEqual([{ name: "sentiment", schema: sentimentSchema }]);
+
+    // The run's record has the same Struct (GetRun), and the list leaves it out.
+    const { run } = await runs.getRun({ runId: result.runId });
+    expect(run?.structuredOutput).toEqual(result.structuredOutput);
+    const listed = (await runs.listRuns({ pageSize: 10 })).runs.find((candidate) => candidate.runId === result.runId);
+    expect(listed).toBeDefined();
+    expect(listed?.structuredOutput).toBeUndefined();
   });
 
   it("retries an answer that does not validate, and the first step says why", async () => {

@@ -110,8 +110,13 @@ export function createRunService(options: RunServiceOptions): ServiceImpl<typeof
       const rows = needEvents ? await read("list events", () => store.listEvents(row.runId, afterSeq, eventsPerPage + 1)) : [];
       const events = rows.flatMap(eventsOf).filter((event) => event.seq > afterSeq);
       const page = events.slice(0, eventsPerPage);
+      const summary = row.result === undefined ? undefined : fromBinary(ExecuteResponseSchema, row.result);
+      const run = runOf(row, summary !== undefined ? summary.steps : afterSeq === 0 ? stepsOf(events) : []);
+      if (summary?.structuredOutput !== undefined) {
+        run.structuredOutput = summary.structuredOutput;
+      }
       return {
-        run: runOf(row, row.result !== undefined ? fromBinary(ExecuteResponseSchema, row.result).steps : afterSeq === 0 ? stepsOf(events) : []),
+        run,
         events: req.includeEvents ? page : [],
         moreEvents: req.includeEvents && (events.length > eventsPerPage || rows.length > eventsPerPage),
       };
