@@ -103,6 +103,64 @@ describe.each(engines)("run store on $name", (engine) => {
     });
   });
 
+  describe("idempotency keys", () => {
+    const claimOf = (runId: string, key: string, digest: string, principal = "svc-keys") => ({
+      run: runningRun({ runId, principal, idempotencyKey: key, requestDigest: digest, startedAt: new Date() }),
+      expiredBefore: new Date(Date.now() - 60_000),
+    });
+
+    it("claims a key not seen before and writes the run with it, in one go", async () => {
+      const key = uniqueId("fresh");
+      const runId = uniqueId("claimer");
+      expect(await store.claimIdempotencyKey(claimOf(runId, key, "digest-a"))).toEqual({ outcome: "claimed" });
+      expect(await store.getRun(runId)).toMatchObject({ runId, status: "running", idempotencyKey: key, requestDigest: "digest-a" });
+    });
+
+    it("answers with the run holding the key: the same request is existing, another a mismatch, and neither writes a run", async () => {
+      const key = uniqueId("held");
+      const holder = uniqueId("holder");
+      await store.claimIdempotencyKey(claimOf(holder, key, "digest-a"));
+      const again = uniqueId("again");
+      expect(await store.claimIdempotencyKey(claimOf(again, key, "digest-a"))).toMatchObject({ outcome: "existing", run: { runId: holder } });
+      const other = uniqueId("other");
+      expect(await store.claimIdempotencyKey(claimOf(other, key, "digest-b"))).toMatchObject({ outcome: "mismatch", run: { runId: holder } });
+      expect([await store.getRun(again), await store.getRun(other)]).toEqual([undefined, undefined]);
+      // The same key of another principal is another key.
+      const elsewhere = uniqueId("elsewhere");
+      expect(await store.claimIdempotencyKey(claimOf(elsewhere, key, "digest-b", "svc-other"))).toEqual({ outcome: "claimed" });
+    });
+
+    it("takes over a key whose run failed, and one claimed before the claim's expiry", async () => {
+      const key = uniqueId("freed");
+      const failed = uniqueId("failed");
+      await store.claimIdempotencyKey(claimOf(failed, key, "digest-a"));
+      await store.write({ runs: [completedRun({ runId: failed, principal: "svc-keys", status: "failed", errorCode: "MODEL_UNAVAILABLE", result: undefined })], events: [] });
+      const retry = uniqueId("retry");
+      expect(await store.claimIdempotencyKey(claimOf(retry, key, "digest-a"))).toEqual({ outcome: "claimed" });
+      expect((await store.claimIdempotencyKey(claimOf(uniqueId("late"), key, "digest-a"))).outcome).toBe("existing");
+
+      const stale = uniqueId("stale");
+      const old = claimOf(uniqueId("old"), stale, "digest-a");
+      await store.claimIdempotencyKey({ ...old, run: { ...old.run, startedAt: new Date(Date.now() - 120_000) } });
+      const fresh = uniqueId("fresh-holder");
+      expect(await store.claimIdempotencyKey(claimOf(fresh, stale, "digest-b"))).toEqual({ outcome: "claimed" });
+      expect(await store.getRun(fresh)).toMatchObject({ runId: fresh, status: "running" });
+    });
+
+    it("gives a key claimed by many at once to exactly one of them", async () => {
+      const key = uniqueId("contended");
+      const runIds = Array.from({ length: 8 }, (_, index) => uniqueId(`contender-${index}`));
+      const outcomes = await Promise.all(runIds.map((runId) => store.claimIdempotencyKey(claimOf(runId, key, "digest-a"))));
+      const winners = runIds.filter((_, index) => outcomes[index]?.outcome === "claimed");
+      expect(winners).toHaveLength(1);
+      for (const outcome of outcomes) {
+        expect(outcome.outcome === "claimed" || (outcome.outcome === "existing" && outcome.run.runId === winners[0])).toBe(true);
+      }
+      const written = await Promise.all(runIds.map((runId) => store.getRun(runId)));
+      expect(written.filter((run) => run !== undefined).map((run) => run?.runId)).toEqual(winners);
+    });
+  });
+
   describe("batches", () => {
     it("changes nothing when a batch is retried, even after a later write", async () => {
       const runId = uniqueId("retry");

@@ -9,9 +9,11 @@ const runColumnList = runColumnNames.join(", ");
  * is the rule of the store: a run in a final state is never touched again,
  * while a later write over `running` (another `running` or the final one)
  * replaces every field. `models_used` travels as JSON text, since an array of
- * arrays of different lengths cannot.
+ * arrays of different lengths cannot. The arrays are the parameters from
+ * `$firstParam` on; `onlyIf` is a WHERE of the rows to write (none: all).
  */
-const UPSERT_RUNS = `
+function upsertRunsSql(firstParam: number, onlyIf = ""): string {
+  return `
   INSERT INTO runs (${runColumnList})
   SELECT ${runColumnNames
     .map((column) =>
@@ -20,14 +22,18 @@ const UPSERT_RUNS = `
         : `batch.${column}`,
     )
     .join(", ")}
-  FROM unnest(${runParams.map(({ arrayType }, index) => `$${index + 1}::${arrayType}[]`).join(", ")})
+  FROM unnest(${runParams.map(({ arrayType }, index) => `$${index + firstParam}::${arrayType}[]`).join(", ")})
     AS batch(${runColumnList})
+  ${onlyIf}
   ON CONFLICT (run_id) DO UPDATE SET
     ${runColumnNames
       .filter((column) => column !== "run_id")
       .map((column) => `${column} = EXCLUDED.${column}`)
       .join(", ")}
   WHERE runs.status = 'running'`;
+}
+
+const UPSERT_RUNS = upsertRunsSql(1);
 
 /** Inserts a batch of events from one array per column; an event already stored is skipped. */
 const INSERT_EVENTS = `
@@ -54,6 +60,23 @@ const DELETE_ENDED_BEFORE = `
     DELETE FROM run_events WHERE run_id IN (SELECT run_id FROM deleted_runs)
   )
   SELECT count(*)::integer AS deleted FROM deleted_runs`;
+
+/**
+ * A claim of a free key and its run's first write, in one statement (one round trip, one
+ * transaction): the run is written only when the key was inserted. `claimed` is 0 when the key
+ * was held, and then nothing was written: the claim goes on in a transaction that reads who
+ * holds it.
+ */
+const CLAIM_FREE_KEY = `
+  WITH claimed AS (
+    INSERT INTO idempotency_keys (principal, idempotency_key, request_digest, run_id, claimed_at)
+    VALUES ($1, $2, $3, $4, $5::timestamptz)
+    ON CONFLICT (principal, idempotency_key) DO NOTHING
+    RETURNING run_id
+  ), written AS (${upsertRunsSql(6, "WHERE EXISTS (SELECT 1 FROM claimed)")}
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM claimed)::integer AS claimed, (SELECT count(*) FROM written)::integer AS written`;
 
 /** Takes a free key; a held one is left alone (the claim then reads who holds it). */
 const INSERT_KEY = `
@@ -161,6 +184,12 @@ export function createSqlRunStore(db: SqlDatabase): RunStore {
     async claimIdempotencyKey({ run, expiredBefore }) {
       const claimedAt = run.startedAt.toISOString();
       const keyParams = [run.principal, run.idempotencyKey, run.requestDigest, run.runId, claimedAt];
+      const runArrays = runParams.map(({ value }) => [value(run)]);
+      // The usual case, a key not seen before: one statement.
+      const [fast] = await db.query<{ claimed: number; written: number }>(CLAIM_FREE_KEY, [...keyParams, ...runArrays]);
+      if (fast?.claimed === 1) {
+        return { outcome: "claimed" };
+      }
       return db.transaction(async (tx): Promise<IdempotencyOutcome> => {
         const inserted = await tx.query(INSERT_KEY, keyParams);
         if (inserted.length === 0) {
@@ -177,7 +206,7 @@ export function createSqlRunStore(db: SqlDatabase): RunStore {
           }
           await tx.query(TAKE_OVER_KEY, keyParams);
         }
-        await tx.query(UPSERT_RUNS, runParams.map(({ value }) => [value(run)]));
+        await tx.query(UPSERT_RUNS, runArrays);
         return { outcome: "claimed" };
       });
     },
