@@ -169,6 +169,30 @@ describe("a slow run opened in the viewer while it runs", () => {
     }
   }, 120_000);
 
+  it("is listed with the time it has taken so far, which grows while it runs", async () => {
+    const run = startRun(`Tell me a list story #words ${finishedRunWords}`);
+    const runId = await run.runId();
+    const viewerPage = await openViewerPage(browser, `${svc.url}/ui/`);
+    opened.push(viewerPage);
+    const { page, errors } = viewerPage;
+    const row = page.getByRole("table", { name: "Runs", exact: true }).getByRole("row").filter({ has: page.getByRole("link", { name: runId, exact: true }) });
+    // The Duration column (the fourth).
+    const duration = () => row.getByRole("cell").nth(3).textContent();
+    await expect.poll(duration, { timeout: 30_000 }).toMatch(/^\d+(\.\d)? (ms|s) so far$/);
+    const seconds = (text: string | null) => {
+      const [value = "0", unit] = (text ?? "").split(" ");
+      return unit === "ms" ? Number(value) / 1000 : Number(value);
+    };
+    const first = seconds(await duration());
+    // The list asks again every 2 s: the time goes up while the run goes on.
+    await expect.poll(async () => seconds(await duration()), { timeout: 10_000 }).toBeGreaterThan(first);
+    expect(run.hasEnded()).toBe(false);
+    await clients.runs.cancelRun({ runId });
+    await run.done.catch(() => undefined);
+    await expect.poll(duration, { timeout: 30_000 }).toMatch(/^\d+(\.\d)? (ms|s)$/);
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it("is stopped by its Cancel run button: the model's request is aborted and the page shows it canceled", async () => {
     // An answer of some 80 s: it ends only if canceled.
     const run = startRun("Tell me a long story #words 2000");
@@ -177,9 +201,10 @@ describe("a slow run opened in the viewer while it runs", () => {
     await expect.poll(async () => (await glimpse(page)).lastWord, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(0);
 
     const aborted = once(svc.simulator.events, "aborted");
+    const abortedBefore = svc.simulator.stats().aborted;
     await page.getByRole("button", { name: "Cancel run", exact: true }).click();
     await aborted;
-    expect(svc.simulator.stats().aborted).toBe(1);
+    expect(svc.simulator.stats().aborted).toBe(abortedBefore + 1);
 
     await expect.poll(() => summaryText(page), { timeout: 30_000 }).toContain("Canceled");
     expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);

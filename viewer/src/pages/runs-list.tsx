@@ -162,10 +162,13 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
   );
 }
 
-/** How long a run took; a dash while it runs. */
+/** How long a run took, or has taken so far while it runs (the list's poll brings it up to date). */
 function runDuration(run: ListedRun): string {
-  if (run.startedAtMs === undefined || run.endedAtMs === undefined) {
+  if (run.startedAtMs === undefined) {
     return "—";
+  }
+  if (run.endedAtMs === undefined) {
+    return run.status === "RUN_STATUS_RUNNING" ? `${formatDuration(Math.max(0, Date.now() - run.startedAtMs))} so far` : "—";
   }
   return formatDuration(run.endedAtMs - run.startedAtMs);
 }
