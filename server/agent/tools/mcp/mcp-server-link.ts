@@ -94,9 +94,10 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
   let reconnecting: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
   let refreshing = false;
+  /** The connection (generation) whose server said its tools changed, not listed again since. */
+  let refreshWanted: number | undefined;
   /** The tools of {@link registered}, to offer again when a new list cannot be. */
   let offered: readonly AgentTool[] = [];
-  let refreshAgain = false;
 
   const describe = (err: unknown) => describeMcpFailure(err, secretsInUse);
 
@@ -114,7 +115,7 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
             values,
             onClosed: () => lose(current, new Error(server.transport.kind === "stdio" ? "the server process exited" : "the server closed the connection")),
             onError: () => check(current),
-            onToolsChanged: () => void refreshTools(current),
+            onToolsChanged: () => toolsChanged(current),
             onStderr: (line) => {
               // Without the values it was given: a server that prints its environment must not put a key in the logs.
               const said = scrubSecrets(line, secretsInUse);
@@ -150,6 +151,10 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
     state = "connected";
     pingTimer = setInterval(() => check(current), server.pingIntervalMs).unref();
     log.info({ tools: registered }, `MCP server ${server.name} connected: ${registered.length} tools offered`);
+    // Said while connecting, after the tools were listed: list them again now.
+    if (refreshWanted === current) {
+      toolsChanged(current);
+    }
   }
 
   /** The connection's tools the agent may call, as agent tools, after the allow-list and the name rules. */
@@ -222,50 +227,59 @@ export function createMcpServerLink(options: McpServerLinkOptions): McpServerLin
   }
 
   /**
-   * The server said its tools changed: list them again and offer the new list in place of the old
-   * one. One listing at a time; a change said during one lists again after it. A listing that
-   * fails is a lost connection (the reconnect lists them anyway); a new name that collides with
-   * another tool keeps the old list, with the error logged.
+   * The server of connection `current` said its tools changed: list them again and offer the new
+   * list in place of the old one, once connected (a change said while connecting is listed again
+   * as soon as the connection is up). One listing at a time; a change said during one lists again
+   * after it, for the newest connection. A listing that fails is a lost connection (the reconnect
+   * lists them anyway); a new list that cannot be offered (a name that collides with another
+   * tool) keeps the old one, with the error logged.
    */
-  async function refreshTools(current: number): Promise<void> {
-    if (refreshing) {
-      refreshAgain = true;
-      return;
+  function toolsChanged(current: number): void {
+    refreshWanted = current;
+    if (!refreshing) {
+      refreshing = true;
+      void refreshTools()
+        .catch((err: unknown) => log.error({ err }, `MCP server ${server.name}: listing its changed tools failed`))
+        .finally(() => {
+          refreshing = false;
+        });
     }
-    refreshing = true;
-    try {
-      do {
-        refreshAgain = false;
-        const open = connection;
-        if (open === undefined || generation !== current || state !== "connected") {
-          return;
-        }
-        let listed: McpConnection["tools"];
-        try {
-          listed = await open.listTools(server.connectTimeoutMs);
-        } catch (err) {
-          lose(current, err);
-          return;
-        }
-        if (generation !== current || state !== "connected") {
-          return;
-        }
-        const before = offered;
-        unregisterAll();
-        try {
-          register(toolsOf(listed, current));
-        } catch (err) {
-          if (!isToolRegistrationError(err)) {
-            throw err;
-          }
-          log.error({ reason: err.message }, `MCP server ${server.name} changed its tools, and ${err.message}: its earlier tools stay offered`);
-          register(before);
-          continue;
-        }
-        log.info({ tools: registered }, `MCP server ${server.name} changed its tools: ${registered.length} tools offered`);
-      } while (refreshAgain);
-    } finally {
-      refreshing = false;
+  }
+
+  async function refreshTools(): Promise<void> {
+    while (refreshWanted !== undefined) {
+      const current = refreshWanted;
+      const open = connection;
+      if (generation !== current) {
+        // A connection since gone: the next one lists its tools anyway.
+        refreshWanted = undefined;
+        return;
+      }
+      if (open === undefined || state !== "connected") {
+        // Still connecting: connect() lists them again once connected.
+        return;
+      }
+      refreshWanted = undefined;
+      let listed: McpConnection["tools"];
+      try {
+        listed = await open.listTools(server.connectTimeoutMs);
+      } catch (err) {
+        lose(current, err);
+        continue;
+      }
+      if (generation !== current || state !== "connected") {
+        continue;
+      }
+      const before = offered;
+      unregisterAll();
+      try {
+        register(toolsOf(listed, current));
+      } catch (err) {
+        register(before);
+        log.error({ reason: describe(err) }, `MCP server ${server.name} changed its tools, and they cannot be offered (${describe(err)}): its earlier tools stay offered`);
+        continue;
+      }
+      log.info({ tools: registered }, `MCP server ${server.name} changed its tools: ${registered.length} tools offered`);
     }
   }
 
