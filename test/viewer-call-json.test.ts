@@ -7,8 +7,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ListRunsResponseSchema, RunService } from "../gen/agent/v1/run_service_pb.js";
+import { StopReasonSchema } from "../gen/agent/v1/run_pb.js";
+import { ListRunsResponseSchema, RunService, RunStatusSchema } from "../gen/agent/v1/run_service_pb.js";
 import { CallError, getCaller, jsonMethods, listRuns } from "../viewer/src/call-json.js";
+import { enumJson } from "../viewer/src/enum-json.js";
 import { errorMessageOf } from "../viewer/src/failure.js";
 import { listedRun } from "../viewer/src/run-json.js";
 import { startTestService, type TestService } from "./support/test-service.js";
@@ -71,7 +73,8 @@ describe("the viewer's JSON calls", () => {
     expect(rows.map((row) => row.runId)).toEqual(decoded.runs.map((run) => run.runId));
     for (const [index, run] of decoded.runs.entries()) {
       const row = rows[index];
-      expect(row?.status).toBe(page.runs?.[index]?.status);
+      expect(row?.status).toBe(enumJson(RunStatusSchema, run.status));
+      expect(row?.stopReason).toBe(enumJson(StopReasonSchema, run.stopReason));
       expect(row?.startedAtMs).toBe(run.startedAt === undefined ? undefined : timestampMs(run.startedAt));
       expect(row?.endedAtMs).toBe(run.endedAt === undefined ? undefined : timestampMs(run.endedAt));
       expect(row?.totalTokens).toBe(run.usage?.totalTokens ?? 0);

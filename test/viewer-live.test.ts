@@ -146,6 +146,7 @@ describe("a slow run opened in the viewer while it runs", () => {
       });
       await expect.poll(async () => (await glimpse(page)).lastWord, { timeout: 30_000, interval: 100 }).toBeGreaterThanOrEqual(0);
       const beforeCut = await glimpse(page);
+      const watchesBeforeCut = watches.length;
 
       proxy.cut();
       // The outage is said on the page while it lasts; the run goes on without it.
@@ -160,9 +161,36 @@ describe("a slow run opened in the viewer while it runs", () => {
       expect(await page.getByRole("alert").count()).toBe(0);
       expect(await page.evaluate(() => "viewerTestDocument" in globalThis)).toBe(true);
       // Watched again after the cut, from the events it had, not from the start.
-      expect(watches.length).toBeGreaterThanOrEqual(1);
+      expect(watches.length).toBeGreaterThan(watchesBeforeCut);
       expect(watches.at(-1)?.afterSeq ?? 0).toBeGreaterThan(0);
       // Only the browser's own reports of the refused connections; nothing from the page.
+      expect(errors.filter((error) => !error.includes("net::ERR_"))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  }, 120_000);
+
+  it("opens a run while the service cannot be reached, says so, and shows the run once the service answers", async () => {
+    const { port } = new URL(svc.url);
+    const proxy: TcpProxy = await startTcpProxy({ host: "127.0.0.1", port: Number(port) });
+    try {
+      const { runId } = await clients.agent.execute({ input: "What is 17 * 23?" });
+      const viewerPage = await openViewerPage(browser, `http://127.0.0.1:${proxy.port}/ui/`);
+      opened.push(viewerPage);
+      const { page, errors } = viewerPage;
+      const link = page.getByRole("table", { name: "Runs", exact: true }).getByRole("link", { name: runId, exact: true });
+      await link.waitFor();
+      // The run pages' script has arrived (fetched with the page), so opening one needs only the RPCs.
+      await expect
+        .poll(() => page.evaluate(() => performance.getEntriesByType("resource").some((entry) => entry.name.includes("/assets/connected-"))), { timeout: 10_000 })
+        .toBe(true);
+
+      proxy.cut();
+      await link.click();
+      await page.getByRole("alert").getByText("The service is unavailable", { exact: false }).waitFor({ timeout: 30_000 });
+      proxy.restore();
+      await expect.poll(() => summaryText(page), { timeout: 30_000 }).toContain("Completed");
+      expect(await page.getByRole("alert").count()).toBe(0);
       expect(errors.filter((error) => !error.includes("net::ERR_"))).toEqual([]);
     } finally {
       await proxy.close();

@@ -73,7 +73,7 @@ export interface CallOptions {
   readonly baseUrl?: string | undefined;
 }
 
-/** The HTTP status of an error without a Connect body, as the protocol maps it to a code. */
+/** The HTTP status of an answer without a Connect error body, as the protocol maps it to a code. */
 function codeOfStatus(status: number): CodeName {
   switch (status) {
     case 400:
@@ -84,8 +84,6 @@ function codeOfStatus(status: number): CodeName {
       return "permission_denied";
     case 404:
       return "unimplemented";
-    case 408:
-      return "deadline_exceeded";
     case 429:
     case 502:
     case 503:
@@ -115,17 +113,30 @@ export async function callJson<Response>(method: string, request: unknown, optio
     }
     throw new CallError("unavailable", "the service could not be reached");
   }
-  const body: unknown = await response.json().catch(() => undefined);
-  // Aborted while the body was read: an abort, not a bad answer.
-  options.signal?.throwIfAborted();
-  if (response.ok && typeof body === "object" && body !== null) {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    // Aborted while the body was read: an abort; cut off: the service went away mid-answer.
+    if (options.signal?.aborted === true) {
+      throw err;
+    }
+    throw new CallError("unavailable", "the service's answer was cut off");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (response.status === 200 && typeof body === "object" && body !== null) {
     return body as Response;
   }
   if (!response.ok && typeof body === "object" && body !== null && "code" in body && typeof body.code === "string" && codeNames.has(body.code)) {
     const message = "message" in body && typeof body.message === "string" ? body.message : "";
     throw new CallError(body.code as CodeName, message);
   }
-  throw new CallError(response.ok ? "internal" : codeOfStatus(response.status), response.ok ? "the service's answer was not JSON" : `HTTP ${response.status}`);
+  throw new CallError(response.status === 200 ? "internal" : codeOfStatus(response.status), response.status === 200 ? "the service's answer was not JSON" : `HTTP ${response.status}`);
 }
 
 /** `RunService.GetCaller`. */

@@ -49,13 +49,16 @@ async function loadRun(api: Api, runId: string, signal: AbortSignal): Promise<Ru
   }
 }
 
+/** Waits `ms`, or until `signal` aborts; leaves no listener behind either way. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 
 /** One run: summary, input, output and timeline; a running run follows its events live. */
@@ -92,7 +95,8 @@ export function RunDetailPage({ runId }: { readonly runId: string }) {
     };
     void (async () => {
       try {
-        let loaded = await loadRun(api, runId, signal);
+        // Through an outage too: the alert says the service is unavailable until it answers.
+        let loaded = await reload();
         setView(loaded);
         /** Watches in a row that brought no event: each waits longer before the next. */
         let fruitless = 0;

@@ -40,6 +40,8 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
   const [error, setError] = useState<string | undefined>(undefined);
   const [loadingMore, setLoadingMore] = useState(false);
   const pageController = useRef<AbortController | undefined>(undefined);
+  /** Counts the times a poll replaced the list: a "Load more" answer from before one would leave a gap. */
+  const listEpoch = useRef(0);
 
   // A layout effect: the page's first call starts with its first render, not a frame later.
   useLayoutEffect(() => {
@@ -67,6 +69,7 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
           setRuns(merged.runs);
           if (merged.replaced) {
             // The list starts again from the newest: "Load more" goes on from this page.
+            listEpoch.current += 1;
             setNextPageToken(page.nextPageToken ?? "");
           }
           if (merged.added.length > 0) {
@@ -106,8 +109,13 @@ export function RunsListPage({ query }: { readonly query: URLSearchParams }) {
   const loadMore = async () => {
     const signal = pageController.current?.signal;
     setLoadingMore(true);
+    const epoch = listEpoch.current;
     try {
       const page = await listRuns(listRunsRequest(filters, { isAdmin: caller.isAdmin, pageSize, pageToken: nextPageToken }), { token, signal });
+      if (epoch !== listEpoch.current) {
+        // The list was replaced meanwhile: this page followed the old one.
+        return;
+      }
       const before = shown.current ?? [];
       const ids = new Set(before.map((run) => run.runId));
       setRuns([...before, ...listedRuns(page).filter((run) => !ids.has(run.runId))]);
